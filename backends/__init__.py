@@ -1,0 +1,1 @@
+"""vhls.backends"""

@@ -1,0 +1,1 @@
+"""vhls: neural networks and Ising annealers to verified FPGA accelerators."""
