@@ -1,0 +1,5 @@
+import sys
+
+from vhls.cli import main
+
+sys.exit(main())
