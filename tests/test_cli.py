@@ -57,7 +57,7 @@ def test_user_errors_are_one_line_exit_2(args: list[str], message: str, model_fi
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros((2, 5)))
     args = [a.format(model=model_file, bad_shape=bad) for a in args]
-    rc, out, err = run_cli(*args, capsys=capsys)
+    rc, _, err = run_cli(*args, capsys=capsys)
     assert rc == 2
     assert err.startswith("vhls: error: ") and message in err and err.count("\n") == 1
     assert "Traceback" not in err

@@ -13,10 +13,18 @@ __version__ = "0.1.0"
 __all__ = ["LayerInfo", "Model", "VhlsError", "__version__", "load", "parse"]
 
 try:  # layer DSL and torch import (available once their modules exist)
-    from vhls.layers import (  # noqa: F401
-        AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, Input, MaxPool2d, ReLU, Sequential,
+    from vhls.layers import (
+        AvgPool2d,
+        BatchNorm,
+        Conv2d,
+        Dense,
+        Flatten,
+        Input,
+        MaxPool2d,
+        ReLU,
+        Sequential,
     )
-    from vhls.precision import Precision, Quant, quant  # noqa: F401
+    from vhls.precision import Precision, Quant, quant
 
     __all__ += ["AvgPool2d", "BatchNorm", "Conv2d", "Dense", "Flatten", "Input", "MaxPool2d", "Precision", "Quant",
                 "ReLU", "Sequential", "quant"]
@@ -24,14 +32,14 @@ except ImportError:  # pragma: no cover - during bring-up only
     pass
 
 
-def from_torch(*args, **kwargs) -> Model:  # noqa: ANN002, ANN003 - forwards to vhls.torch_import
+def from_torch(*args, **kwargs) -> Model:
     """Import a torch.nn module (see vhls.torch_import.from_torch); torch is imported only when used."""
     from vhls.torch_import import from_torch as _from_torch
 
     return _from_torch(*args, **kwargs)
 
 
-def parse(text: str, source: str | None = None):  # noqa: ANN201 - returns vhls.ir.Program
+def parse(text: str, source: str | None = None):
     """Parse IR text (see vhls.ir.parser)."""
     from vhls.ir.parser import parse as _parse
 

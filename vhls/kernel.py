@@ -13,12 +13,13 @@ like the source. Literals need a type: write `const(0.5, fixed(8, 3))`, never a 
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from vhls.ir.errors import VhlsError
-from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Term, Var, const as raw_const, quantised_const
+from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Term, Var, quantised_const
+from vhls.ir.terms import const as raw_const
 from vhls.ir.types import FLOAT, Fixed, Type, array, fixed, ufixed
 from vhls.model import Model
 
@@ -28,9 +29,9 @@ __all__ = ["E", "array", "cast", "const", "dot", "fixed", "get", "iota", "join",
 
 
 class _Names:
-    """Deterministic fresh names for one kernel build."""
+    """Deterministic fresh names for one kernel build (reset by `kernel`)."""
 
-    taken: set[str] = set()
+    taken: ClassVar[set[str]] = set()
 
     @classmethod
     def fresh(cls, base: str) -> str:
