@@ -5,16 +5,20 @@ with known parameter types and every term occurrence has exactly one type. `chec
 (keyed by node identity) that the interpreter and backends reuse.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 from vhls.ir import numerics as fx
 from vhls.ir.errors import IRError
 from vhls.ir.prims import PRIMITIVES, TypeMismatch
 from vhls.ir.printer import short
 from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Term, Var
-from vhls.ir.types import Type
+from vhls.ir.types import F32, Type, scalar_of
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+F32_MAX = float(np.finfo(np.float32).max)
 KEYWORDS = frozenset({"def", "let", "in", "fun", "const", "true", "false", "fixed", "ufixed", "bool", "f32",
                       *fx.Q_MODES, *fx.O_MODES})
 
@@ -46,9 +50,19 @@ def _fail(t: Term, what: str) -> IRError:
     return IRError(f"in `{short(t)}`: {what}", _where(t))
 
 
+def _name_problem(name: str, prims: bool = True) -> str | None:
+    """Why `name` cannot name a variable (the text form must be able to spell it), or None."""
+    if not isinstance(name, str) or not _IDENT.match(name):
+        return f"`{name}` is not a name (letters, digits and _, not starting with a digit)"
+    if name in KEYWORDS or (prims and name in PRIMITIVES):
+        return f"`{name}` is reserved and cannot name a variable"
+    return None
+
+
 def _check_name(name: str, t: Term) -> None:
-    if name in KEYWORDS or name in PRIMITIVES:
-        raise _fail(t, f"`{name}` is reserved and cannot name a variable")
+    problem = _name_problem(name)
+    if problem:
+        raise _fail(t, problem)
 
 
 def _check_static(p: str, kind: str, s: object, t: Term) -> None:
@@ -77,6 +91,8 @@ class Checker:
                 raise _fail(t, f"unknown variable `{t.name}`")
             return env[t.name]
         if isinstance(t, Const):
+            if isinstance(scalar_of(t.type), F32) and not all(abs(v) <= F32_MAX for v in t.values):
+                raise _fail(t, f"f32 constant out of range (largest f32 is {F32_MAX:.8g})")
             return t.type
         if isinstance(t, Let):
             _check_name(t.name, t)
@@ -170,8 +186,15 @@ def check_term(t: Term, env: Mapping[str, Type] | None = None) -> tuple[Term, Ty
 
 def check(p: Program) -> tuple[Program, Typing]:
     """Type a program; returns an unshared copy and its typing. Raises IRError naming term, position and types."""
+    where = str(p.pos) if p.pos else None
+    problem = _name_problem(p.name, prims=False)
+    if problem:
+        raise IRError(problem.replace("a variable", "a program"), where)
     env: dict[str, Type] = {}
     for q in p.params:
+        problem = _name_problem(q.name)
+        if problem:
+            raise IRError(f"parameter of `{p.name}`: {problem}", where)
         if q.type is None:
             raise IRError(f"parameter `{q.name}` of `{p.name}` needs a type", str(p.pos) if p.pos else None)
         if q.name in env:

@@ -6,6 +6,7 @@ program and whose `run(x)` is the bit-exact golden model.
 """
 
 from vhls.ir.errors import VhlsError
+from vhls.ir.parser import parse
 from vhls.loader import load
 from vhls.model import LayerInfo, Model
 
@@ -38,9 +39,3 @@ def from_torch(*args, **kwargs) -> Model:
 
     return _from_torch(*args, **kwargs)
 
-
-def parse(text: str, source: str | None = None):
-    """Parse IR text (see vhls.ir.parser)."""
-    from vhls.ir.parser import parse as _parse
-
-    return _parse(text, source)
