@@ -15,8 +15,8 @@ README = (Path(__file__).parent.parent / "README.md").read_text()
 def test_python_blocks_run() -> None:
     blocks = re.findall(r"```python\n(.*?)```", README, re.S)
     assert len(blocks) >= 3
-    for block in blocks:
-        ns: dict = {}
+    ns: dict = {}
+    for block in blocks:  # later blocks may use names from earlier ones, as a reader would
         exec(block, ns)
         assert isinstance(ns["model"], Model)
 
