@@ -128,29 +128,37 @@ def convert(raw: np.ndarray, src: Type, dst: Fixed, q: str = "TRN", o: str = "WR
 def from_float(x: np.ndarray | float, dst: Fixed, q: str = "RND", o: str = "SAT", what: str = "value") -> np.ndarray:
     """Quantise real numbers to raw integers of `dst`. NaN is an error; infinity saturates (SAT) or is an error."""
     x = np.asarray(x, dtype=np.float64)
+    if q not in Q_MODES:
+        raise IRError(f"unknown quantisation mode {q!r}; known: {', '.join(Q_MODES)}")
     if np.isnan(x).any():
         raise IRError(f"{what} contains NaN and cannot be converted to {dst}")
     if np.isinf(x).any() and o != "SAT":
         raise IRError(f"{what} contains infinity and cannot be wrapped into {dst}")
-    scaled = np.ldexp(x, dst.frac)  # exact: multiplying by a power of two
     lo, hi = dst.min_raw, dst.max_raw
-    if dst.width <= 52 and np.all(np.abs(scaled[np.isfinite(scaled)]) < 2.0**52):
-        r = np.floor(scaled + 0.5) if q == "RND" else np.floor(scaled)
-        if q not in Q_MODES:
-            raise IRError(f"unknown quantisation mode {q!r}; known: {', '.join(Q_MODES)}")
-        if o == "SAT":
-            return np.clip(r, lo, hi).astype(np.int64)
-        return overflow(r.astype(np.int64), dst, o)
+    finite = np.isfinite(x)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        scaled = np.ldexp(x, dst.frac)  # multiplying by a power of two: exact unless it over- or underflows
+        exact = np.array_equal(np.ldexp(scaled[finite], -dst.frac), x[finite])
+        if dst.width <= 52 and exact and np.all(np.abs(scaled[finite]) < 2.0**52):
+            r = np.floor(scaled)
+            if q == "RND":  # not floor(scaled + 0.5): that sum can round up (0.49999999999999994 + 0.5 == 1.0)
+                r += scaled - r >= 0.5
+            if o == "SAT":
+                return np.clip(r, lo, hi).astype(np.int64)
+            return overflow(r.astype(np.int64), dst, o)
+
     # Rare wide path: exact Python integers.
     def one(v: float) -> int:
         if np.isinf(v):
             return hi if v > 0 else lo
-        n = int(np.floor(v))  # exact: v's integer part is representable
-        if q == "RND" and v - n >= 0.5:
-            n += 1
-        return n
+        num, den = float(v).as_integer_ratio()  # den is a power of two
+        if dst.frac >= 0:
+            num <<= dst.frac
+        else:
+            den <<= -dst.frac
+        return (2 * num + den) // (2 * den) if q == "RND" else num // den
 
-    r = np.vectorize(one, otypes=[object])(scaled) if scaled.size else scaled.astype(object)
+    r = np.vectorize(one, otypes=[object])(x) if x.size else x.astype(object)
     return overflow(r, dst, o)
 
 
@@ -163,6 +171,24 @@ def to_float(raw: np.ndarray, t: Type) -> np.ndarray:
     if a.dtype == object:
         return np.array([float(v) for v in a.ravel()], dtype=np.float64).reshape(a.shape) * t.lsb
     return np.ldexp(a.astype(np.float64), -t.frac)
+
+
+def to_float32(raw: np.ndarray, t: Fixed) -> np.ndarray:
+    """Nearest float32 values of raw integers of `t`, rounded once. Going through float64 would round twice for
+    more than 53 bits, so wider values are first cut to 53 bits with round-to-odd (the cut-off bits survive as a
+    sticky last bit), after which rounding to float32's 24 bits gives the correctly rounded result."""
+    a = np.asarray(raw)
+    if t.width <= 53:
+        return to_float(a, t).astype(np.float32)
+    mant, exp = [], []
+    for v in a.ravel().tolist():
+        extra = max(abs(v).bit_length() - 53, 0)
+        m = abs(v) >> extra | (abs(v) & ((1 << extra) - 1) != 0)
+        mant.append(float(m if v >= 0 else -m))
+        exp.append(extra - t.frac)
+    with np.errstate(over="ignore"):
+        out = np.ldexp(np.array(mant, dtype=np.float64), np.array(exp, dtype=np.int64)).astype(np.float32)
+    return out.reshape(a.shape)
 
 
 def exact_raw(value: float | int, t: Fixed, what: str = "constant") -> int:

@@ -141,7 +141,8 @@ def _reduce_type(st: tuple, args: list) -> Type:
 
 def _reduce_fast(ctx: EvalContext, f: Any, init: Value, xs: Value, ts: list[Type]) -> Value | None:
     """Whole-axis evaluation of `acc + g(x)` with wrap-around and of `max/min(acc, g(x))`: the same result as the
-    left fold (modular addition and max/min are associative), computed with one vectorised pass."""
+    left fold (modular addition and max/min are associative), computed with one vectorised pass. f32 addition is
+    not associative, so f32 sums evaluate g once for all elements and then add in the fold's order."""
     from vhls.ir.terms import Lam, Prim, Var, free_vars  # local: terms imports nothing from here
 
     acc_t, b = ts[1], ctx.b
@@ -165,41 +166,41 @@ def _reduce_fast(ctx: EvalContext, f: Any, init: Value, xs: Value, ts: list[Type
     if isinstance(acc_t, Fixed) and (not isinstance(g_t, Fixed) or g_t.frac > acc_t.frac):
         return None
     n = ts[2].size
-    if inner.op == "add" and isinstance(g, Prim) and g.op == "mul":
+    if inner.op == "add" and isinstance(g, Prim) and g.op == "mul" and isinstance(acc_t, Fixed):
         dot = _dot(ctx, Lam, f, g, xs, n, acc_t, g_t)
         if dot is not None:
-            return fx.overflow(init + dot, acc_t, "WRAP") if isinstance(acc_t, Fixed) else init + dot
+            return fx.overflow(init + dot, acc_t, "WRAP")
     vals = ctx.call_mapped(Lam((f.params[1],), g), [xs], n)
     if isinstance(acc_t, Fixed):
         assert isinstance(g_t, Fixed)
         vals = fx.align(vals, g_t, acc_t.frac)
         if acc_t.width > fx.INT64_BITS:
             vals = vals.astype(object)
+    if inner.op == "add" and isinstance(acc_t, F32):
+        acc = init
+        for i in range(n):
+            acc = (acc + np.take(vals, i, axis=b)).astype(np.float32)
+        return acc
     if inner.op == "add":
         total = init + np.sum(vals, axis=b)  # int64 wrap-around is harmless: the result is taken mod 2**W
-        return fx.overflow(total, acc_t, "WRAP") if isinstance(acc_t, Fixed) else total.astype(np.float32)
+        return fx.overflow(total, acc_t, "WRAP")
     best = np.max(vals, axis=b) if inner.op == "max" else np.min(vals, axis=b)
     return np.maximum(init, best) if inner.op == "max" else np.minimum(init, best)
 
 
-def _dot(ctx: EvalContext, lam: type, f: Any, g: Any, xs: Value, n: int, acc_t: Type, g_t: Type) -> Value | None:
+def _dot(ctx: EvalContext, lam: type, f: Any, g: Any, xs: Value, n: int, acc_t: Fixed, g_t: Fixed) -> Value | None:
     """Sum of products as one einsum over the reduced axis (no n-times-larger product array)."""
     x = f.params[1]
     u, v = (ctx.call_mapped(lam((x,), a), [xs], n) for a in g.args)
     # int64 sums are exact modulo 2**64, hence modulo 2**W for the accumulator's W <= 62
-    if isinstance(acc_t, Fixed) and isinstance(g_t, Fixed) and (
-        u.dtype == object or v.dtype == object or max(g_t.width, acc_t.width) > fx.INT64_BITS
-    ):
+    if u.dtype == object or v.dtype == object or max(g_t.width, acc_t.width) > fx.INT64_BITS:
         return None
     b = ctx.b
     s = np.einsum("...i,...i->...", np.moveaxis(u, b, -1), np.moveaxis(v, b, -1))
-    if isinstance(acc_t, Fixed):
-        assert isinstance(g_t, Fixed)
-        shift = acc_t.frac - g_t.frac
-        if shift >= fx.INT64_BITS:
-            return None
-        return s << shift  # shifting the sum equals summing shifted terms, modulo 2**64
-    return s.astype(np.float32)
+    shift = acc_t.frac - g_t.frac
+    if shift >= fx.INT64_BITS:
+        return None
+    return s << shift  # shifting the sum equals summing shifted terms, modulo 2**64
 
 
 def _reduce_eval(ctx: EvalContext, st: tuple, args: list, ts: list[Type], rt: Type) -> Value:
@@ -336,6 +337,12 @@ def _pad_eval(ctx: EvalContext, st: tuple, vs: list, ts: list[Type], rt: Type) -
     (left, right), b = st, ctx.b
 
     def pad(a: np.ndarray) -> np.ndarray:
+        if a.dtype == object:  # np.pad would insert numpy int64 zeros, which overflow in later wide arithmetic
+            shape = list(a.shape)
+            shape[b] += left + right
+            out = np.full(shape, 0, dtype=object)  # Python int zeros
+            out[(slice(None),) * b + (slice(left, left + a.shape[b]),)] = a
+            return out
         width = [(0, 0)] * a.ndim
         width[b] = (left, right)
         return np.pad(a, width)  # zero of every scalar type is raw 0 / 0.0 / False
@@ -351,7 +358,7 @@ def _iota_type(st: tuple, args: list) -> Type:
     n, t = st
     if not isinstance(t, Fixed):
         raise TypeMismatch(f"iota<{n}, T> needs a fixed-point element type", "fixed<W,I>", t)
-    if n < 1 or (n - 1) << max(t.frac, 0) > t.max_raw or (t.frac < 0 and (n - 1) % (1 << -t.frac)):
+    if n < 1 or (n - 1) << max(t.frac, 0) > t.max_raw or (t.frac < 0 and n > 1):  # 1 is not a multiple of 2^-F
         raise TypeMismatch(f"iota<{n}, {t}>: {t} cannot hold 0..{n - 1}")
     return Array(n, t)
 
@@ -490,7 +497,7 @@ def _cast_type(st: tuple, args: list) -> Type:
 def _cast_eval(ctx: EvalContext, st: tuple, vs: list, ts: list[Type], rt: Type) -> Value:
     (v,), (src,) = vs, ts
     if isinstance(rt, F32):
-        return v.astype(np.float32) if isinstance(src, F32 | Bool) else fx.to_float(v, src).astype(np.float32)
+        return v.astype(np.float32) if isinstance(src, F32 | Bool) else fx.to_float32(v, src)
     assert isinstance(rt, Fixed)
     _, q, o = st
     if isinstance(src, F32):
