@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from vhls.ir import numerics as fx
 from vhls.ir.errors import IRError
-from vhls.ir.prims import PRIMITIVES, TypeMismatch
+from vhls.ir.prims import KEYWORDS, PRIMITIVES, TypeMismatch
 from vhls.ir.printer import short
 from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Term, Var
 from vhls.ir.types import F32, Type, scalar_of
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 F32_MAX = float(np.finfo(np.float32).max)
-KEYWORDS = frozenset({"def", "let", "in", "fun", "const", "true", "false", "fixed", "ufixed", "bool", "f32",
-                      *fx.Q_MODES, *fx.O_MODES})
 
 
 @dataclass

@@ -18,7 +18,7 @@ def _const(c: Const) -> Term:
     s = scalar_of(c.type)
     if not isinstance(s, Fixed):
         return c
-    values = fx.to_float(c.array(), s)
+    values = fx.to_float32(c.array(), s)  # one rounding, even for constants wider than 53 bits
     return const(values.reshape(shape_of(c.type)), float_type(c.type))
 
 

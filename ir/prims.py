@@ -63,9 +63,14 @@ class Primitive:
 
 
 PRIMITIVES: dict[str, Primitive] = {}
+# Words of the text form that can never name a primitive or a variable.
+KEYWORDS = frozenset({"def", "let", "in", "fun", "const", "true", "false", "fixed", "ufixed", "bool", "f32",
+                      *fx.Q_MODES, *fx.O_MODES})
 
 
 def register(p: Primitive) -> Primitive:
+    if not p.name.isidentifier() or p.name in KEYWORDS:
+        raise ValueError(f"primitive name {p.name!r} must be an identifier and not a keyword of the text form")
     if p.name in PRIMITIVES:
         raise ValueError(f"primitive {p.name!r} is already registered")
     PRIMITIVES[p.name] = p

@@ -85,3 +85,14 @@ def test_console_script_and_help() -> None:
     assert done.returncode == 0
     for command in ("show", "run", "demo"):
         assert command in done.stdout
+
+
+EXAMPLES = sorted(p for p in (Path(__file__).parent.parent / "examples").glob("*.py") if p.stem != "train_digits")
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_show_every_example(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run_cli("show", str(example), capsys=capsys)
+    assert rc == 0, err
+    assert out.startswith(f"def {example.stem}(")
+    assert "MACs per inference" in out

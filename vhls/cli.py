@@ -22,7 +22,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from vhls.loader import load
 
     model = load(args.model)
-    out = Console(highlight=False)
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # pipes and logs get whole rows
     if not args.no_ir:
         out.print(model.text(), markup=False, end="")
     out.print(f"input  {model.input_type}\noutput {model.output_type}", markup=False)
