@@ -40,7 +40,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:  # a kernel without layers: count what the IR executes
         from vhls.ir.analysis import op_counts
 
-        ops = Table(title=f"{model.name}: primitive executions per inference")
+        ops = Table(title=f"{model.name}: {model.macs():,} MACs per inference; primitive executions")
         ops.add_column("primitive")
         ops.add_column("count", justify="right")
         for op, n in sorted(op_counts(model.ir).items()):
