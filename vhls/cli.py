@@ -25,8 +25,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # pipes and logs get whole rows
     if not args.no_ir:
         out.print(model.text(), markup=False, end="")
-    out.print(f"input  {model.input_type}\noutput {model.output_type}", markup=False)
-    table = Table(title=f"{model.name}: {model.macs():,} MACs per inference")
+    out.print(f"input  {model.input_type}\noutput {model.output_type}\n{model.macs():,} MACs per inference",
+              markup=False)
+    table = Table(title=f"{model.name}: layers")
     for col, just in (("layer", "left"), ("kind", "left"), ("output", "left"), ("precision", "left"),
                       ("MACs", "right"), ("params", "right")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
@@ -40,7 +41,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:  # a kernel without layers: count what the IR executes
         from vhls.ir.analysis import op_counts
 
-        ops = Table(title=f"{model.name}: {model.macs():,} MACs per inference; primitive executions")
+        ops = Table(title=f"{model.name}: primitive executions per inference")
         ops.add_column("primitive")
         ops.add_column("count", justify="right")
         for op, n in sorted(op_counts(model.ir).items()):
