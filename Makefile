@@ -41,7 +41,7 @@ setup: $(STAMP)
 		export DEBIAN_FRONTEND=noninteractive; \
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q iverilog; }
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml setup.py Makefile
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	@# setuptools>=77 (SPDX license field) is needed by the no-isolation wheel build in tests/test_packaging.py.
 	$(PIP) install --upgrade pip 'setuptools>=77'
