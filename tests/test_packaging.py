@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# Source folder -> package it becomes; mirrors [tool.setuptools] package-dir in pyproject.toml.
+# Source folder -> package it becomes; mirrors ROOTS in setup.py.
 PACKAGE_DIRS = {
     "vhls": "vhls",
     "ir": "vhls.ir",
@@ -103,7 +103,7 @@ def test_wheel_contains_subpackages_and_no_top_level_folders(tmp_path: Path) -> 
             rel = path.relative_to(REPO / folder).as_posix()
             if f"{pkg.replace('.', '/')}/{rel}" not in names:
                 missing.append(f"{folder}/{rel}")
-    assert not missing, f"not in the wheel (list sub-packages in pyproject.toml [tool.setuptools]): {missing}"
+    assert not missing, f"not in the wheel (a folder without __init__.py?): {missing}"
 
     # The unpacked wheel comes first on sys.path (the editable finder sits after the path finder).
     site = tmp_path / "site"
