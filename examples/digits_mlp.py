@@ -8,25 +8,10 @@ Precision: vhls's default fixed<16,6> everywhere, exact accumulators.
 `test_set` is the held-out split (360 images), `calibration` 256 training images.
 """
 
-import importlib.util
-import sys
-from pathlib import Path
+import train_digits as td  # next to this file: vhls.load and `python examples/...` both find it
 
 from vhls.layers import BatchNorm, Dense, Input, ReLU, Sequential
 
-
-def _train_digits():
-    """examples/train_digits.py, imported by path (model files are loaded by path, not as a package)."""
-    name = "vhls_examples_train_digits"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / "train_digits.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-td = _train_digits()
 w = td.load_weights("mlp")
 
 model = Sequential(

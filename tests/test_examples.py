@@ -21,7 +21,7 @@ LAYER_EXAMPLES = ["jet_mlp", "digits_mlp", "digits_cnn"]
 @pytest.fixture(scope="module")
 def train_digits():
     """examples/train_digits.py under the name the examples use, with training disabled: loading must not train."""
-    name = "vhls_examples_train_digits"
+    name = "train_digits"  # the name the examples import it by
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, EXAMPLES / "train_digits.py")
         assert spec is not None and spec.loader is not None
