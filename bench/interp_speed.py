@@ -41,8 +41,10 @@ def main() -> None:
     t_interp = median_time(lambda: evaluate(p, x), args.repeats)
     t_ref = median_time(lambda: mlp_reference(x, layers), args.repeats)
     macs = sum(a * b for a, b in zip((16, 64, 32, 32), (64, 32, 32, 5), strict=True)) * args.vectors
-    print(f"interpreter: {t_interp * 1e3:.1f} ms for {args.vectors} vectors (median of {args.repeats}), "
-          f"{macs / t_interp / 1e6:.0f} M MAC/s; integer numpy reference: {t_ref * 1e3:.1f} ms")
+    print(
+        f"interpreter: {t_interp * 1e3:.1f} ms for {args.vectors} vectors (median of {args.repeats}), "
+        f"{macs / t_interp / 1e6:.0f} M MAC/s; integer numpy reference: {t_ref * 1e3:.1f} ms"
+    )
 
 
 if __name__ == "__main__":
