@@ -96,3 +96,25 @@ def test_show_every_example(example: Path, capsys: pytest.CaptureFixture[str]) -
     assert rc == 0, err
     assert out.startswith(f"def {example.stem}(")
     assert "MACs per inference" in out
+
+
+def test_ir_text_files_show_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vhls.loader import load
+
+    text = load("examples/jet_mlp.py").text()
+    (tmp_path / "jet.vhls").write_text(text)
+    rc, out, _ = run_cli("show", str(tmp_path / "jet.vhls"), capsys=capsys)
+    assert rc == 0 and out.startswith(text)
+    np.save(tmp_path / "x.npy", np.linspace(-2, 2, 32).reshape(2, 16))
+    rc, _, _ = run_cli("run", str(tmp_path / "jet.vhls"), "--input", str(tmp_path / "x.npy"), "--output",
+                       str(tmp_path / "y.npy"), capsys=capsys)
+    assert rc == 0
+    assert np.array_equal(np.load(tmp_path / "y.npy"), load("examples/jet_mlp.py").run(np.load(tmp_path / "x.npy")))
+
+
+def test_malformed_ir_text_names_line_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.vhls"
+    bad.write_text("def f(x: [4]fixed<8,3>) =\n  map(fun v => add(v v), x)\n")
+    rc, _, err = run_cli("show", str(bad), capsys=capsys)
+    assert rc == 2
+    assert f"{bad}:2:" in err and err.count("\n") == 1

@@ -24,7 +24,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     model = load(args.model)
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # pipes and logs get whole rows
     if not args.no_ir:
-        out.print(model.text(), markup=False, end="")
+        sys.stdout.write(model.text())  # verbatim: a console would wrap long lines and break the text form
+        sys.stdout.flush()
     out.print(f"input  {model.input_type}\noutput {model.output_type}\n{model.macs():,} MACs per inference",
               markup=False)
     table = Table(title=f"{model.name}: layers")
