@@ -126,6 +126,10 @@ def parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     d = sub.add_parser("demo", help="run the flagship example end to end")
     d.add_argument("--example", default=None, help="model file (default: examples/jet_mlp.py)")
     commands: dict[str, Command] = {"show": cmd_show, "run": cmd_run, "demo": cmd_demo}
+    from vhls import hw_cli
+
+    hw_cli.add_parsers(sub)
+    commands.update(hw_cli.COMMANDS)
     commands.update(_optional_commands(sub))
     return p, commands
 

@@ -1,0 +1,30 @@
+"""vhls.backends.nn: dense networks in the IR → streaming Amaranth accelerators → Verilog and reports.
+
+    from vhls.backends.nn import design, build
+    d = design(model, parallel=68)     # model: a vhls Model or an IR Program; parallel: see plan.py
+    verilog_text = d.verilog()         # byte-identical across runs and folders
+    report = build(model, "out/", 68)  # out/NAME.v, NAME.vhls, report.json, design.json (atomic writes)
+
+Pipeline: `recognise` (recognise.py) finds the chain of dense stages of a checked program (dense + fused or
+separate ReLU/casts; anything else is a VhlsError naming the term); `plan` (plan.py) chooses PE × SIMD per stage
+and predicts cycles; the components, one concept per file, are
+
+    rom.py      weight/bias ROM (Memory with init: BRAM when large; constants when one word)
+    vecbuf.py   ping-pong input-vector buffer (chunked writes, SIMD-slice reads)
+    mac.py      PE × SIMD multipliers, pipelined adder trees, accumulators of the declared type (wrap)
+    requant.py  casts (TRN/RND, WRAP/SAT) and max/min (ReLU) exactly as vhls.ir.numerics
+    fifo.py     stream FIFO (the stage's output queue; credits keep the datapath stall-free)
+    collect.py  width converter: PE-result chunks → whole output vectors
+    dense.py    one layer = buffer + ROMs + MAC + requant + FIFO, with the fold schedule
+    top.py      stages chained by amaranth.lib.stream, AXI-Stream port names, one vector per beat
+    emit.py     Design, emit_verilog, build
+
+Simulation and verification against the golden model live in `vhls.sim.nn`.
+"""
+
+from vhls.backends.nn.emit import Design, build, design, emit_verilog
+from vhls.backends.nn.plan import StagePlan, allocate, parse_parallel, plan, report
+from vhls.backends.nn.recognise import DenseLayer, Network, PostOp, recognise
+
+__all__ = ["DenseLayer", "Design", "Network", "PostOp", "StagePlan", "allocate", "build", "design", "emit_verilog",
+           "parse_parallel", "plan", "recognise", "report"]

@@ -1,0 +1,104 @@
+"""One dense layer as a streaming stage: input buffer → weight ROM + MAC array → requantise → output FIFO.
+
+Schedule (FINN-style folding): for each neuron fold nf < M/PE and synapse fold sf < N/SIMD, one cycle issues
+SIMD inputs and PE×SIMD weights; after the last synapse fold the PE accumulators go through the requantise unit
+into the output FIFO as one chunk of PE results. The datapath never stalls: a fold starts only when the output
+FIFO has a free entry reserved for it (credits = FIFO depth − outstanding folds), so backpressure stops issue
+and nothing in flight is lost.
+
+Ports: `i` (stream of chunks of the previous stage, `chunk` elements) and `o` (stream of PE results).
+"""
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+from vhls.backends.nn.fifo import StreamFIFO
+from vhls.backends.nn.mac import MACArray
+from vhls.backends.nn.pipe import delay
+from vhls.backends.nn.plan import ISSUE_TO_MAC, StagePlan
+from vhls.backends.nn.requant import Requant
+from vhls.backends.nn.rom import ROM, pack
+from vhls.backends.nn.vecbuf import input_buffer
+
+
+class DenseStage(wiring.Component):
+    def __init__(self, plan: StagePlan, chunk: int) -> None:
+        self.plan, self.chunk = plan, chunk
+        ly = plan.layer
+        assert ISSUE_TO_MAC == ROM.LATENCY
+        assert chunk == plan.chunk
+        super().__init__({
+            "i": In(stream.Signature(chunk * ly.in_type.width)),
+            "o": Out(stream.Signature(plan.pe * ly.out_type.width)),
+        })
+
+    def _weight_words(self) -> list[int]:
+        """Word nf·SF + sf holds w[nf·PE + p][sf·SIMD + s] at element p·SIMD + s."""
+        pl, ly = self.plan, self.plan.layer
+        words = []
+        for nf in range(pl.nf):
+            for sf in range(pl.sf):
+                block = ly.weights[nf * pl.pe:(nf + 1) * pl.pe, sf * pl.simd:(sf + 1) * pl.simd]
+                words.append(pack(block.reshape(-1).tolist(), ly.w_type.width))
+        return words
+
+    def _bias_words(self) -> list[int]:
+        pl, ly = self.plan, self.plan.layer
+        return [pack(ly.bias[nf * pl.pe:(nf + 1) * pl.pe].tolist(), ly.acc_type.width) for nf in range(pl.nf)]
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        pl, ly = self.plan, self.plan.layer
+        m.submodules.buf = buf = input_buffer(ly.n_in, ly.in_type.width, self.chunk, pl.simd)
+        m.submodules.wrom = wrom = ROM(pl.pe * pl.simd * ly.w_type.width, self._weight_words())
+        m.submodules.brom = brom = ROM(pl.pe * ly.acc_type.width, self._bias_words())
+        m.submodules.mac = mac = MACArray(pl.pe, pl.simd, ly.in_type, ly.w_type, ly.acc_type, ly.prod_q)
+        m.submodules.rq = rq = Requant(pl.pe, ly.acc_type, ly.post)
+        m.submodules.fifo = fifo = StreamFIFO(pl.pe * ly.out_type.width, pl.fifo_depth)
+        wiring.connect(m, wiring.flipped(self.i), buf.w)
+
+        # Fold counters and credits.
+        nf = Signal(max(1, ceil_log2(pl.nf)))
+        sf = Signal(max(1, ceil_log2(pl.sf)))
+        waddr = Signal(len(wrom.addr))
+        outstanding = Signal(ceil_log2(pl.fifo_depth + 1))
+        start = Signal()  # first synapse fold of a neuron fold
+        go = Signal()
+        m.d.comb += [
+            start.eq(sf == 0),
+            go.eq(buf.r_valid & (~start | (outstanding < pl.fifo_depth))),
+            buf.r_index.eq(sf),
+            wrom.addr.eq(waddr),
+            brom.addr.eq(nf),
+        ]
+        popped = fifo.o.valid & fifo.o.ready
+        m.d.sync += outstanding.eq(outstanding + (go & start) - popped)
+        with m.If(go):
+            with m.If(sf == pl.sf - 1):
+                m.d.sync += sf.eq(0)
+                with m.If(nf == pl.nf - 1):
+                    m.d.sync += nf.eq(0)
+                    m.d.comb += buf.r_done.eq(1)
+                with m.Else():
+                    m.d.sync += nf.eq(nf + 1)
+            with m.Else():
+                m.d.sync += sf.eq(sf + 1)
+            with m.If(waddr == pl.nf * pl.sf - 1):
+                m.d.sync += waddr.eq(0)
+            with m.Else():
+                m.d.sync += waddr.eq(waddr + 1)
+
+        # Issue register: the x slice and tags line up with the ROM's registered data.
+        x_r = delay(m, buf.r_data, ISSUE_TO_MAC - buf.READ_LATENCY, "x", reset_less=True)
+        v_r = delay(m, go, ISSUE_TO_MAC, "issue")
+        first_r = delay(m, start, ISSUE_TO_MAC, "first")
+        last_r = delay(m, sf == pl.sf - 1, ISSUE_TO_MAC, "last")
+        m.d.comb += [
+            mac.i_valid.eq(v_r), mac.i_first.eq(first_r), mac.i_last.eq(last_r),
+            mac.i_x.eq(x_r), mac.i_w.eq(wrom.data), mac.i_bias.eq(brom.data),
+            rq.i_valid.eq(mac.o_valid), rq.i_data.eq(mac.o_acc),
+            fifo.i.payload.eq(rq.o_data), fifo.i.valid.eq(rq.o_valid),
+        ]
+        wiring.connect(m, fifo.o, wiring.flipped(self.o))
+        return m

@@ -1,0 +1,87 @@
+"""PE × SIMD multiply-accumulate array: exact products, one pipelined adder tree per PE, an accumulator of the
+declared type.
+
+Per valid cycle each PE lane p computes Σ_s w[p][s]·x[s] over SIMD inputs and adds it to its accumulator
+(starting from the bias on `i_first`). Accumulation wraps modulo 2^W of the accumulator, which is exactly the IR's
+`cast<ACC, Q, WRAP>(add(acc, mul(...)))` fold: modular addition is associative, so summing a tree first (and
+keeping only W bits of every partial sum) changes nothing. Products with more fraction bits than the accumulator
+are quantised one by one with Q, which is what the fold's cast does to each step (the accumulator's dropped bits
+are zero).
+
+Pipeline (LATENCY = plan.mac_latency(SIMD)): products registered; adder tree with a register every
+TREE_LEVELS_PER_STAGE levels; accumulator. `o_valid` pulses with the accumulators holding the finished sums after
+an `i_last` input.
+"""
+
+from amaranth.hdl import Cat, Module, Mux, Signal, Value
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from vhls.backends.nn import fixedhw as hw
+from vhls.backends.nn.pipe import delay
+from vhls.backends.nn.plan import TREE_LEVELS_PER_STAGE, mac_latency, tree_stages
+from vhls.ir import numerics as fx
+from vhls.ir.types import Fixed
+
+
+def tree_level(terms: list[Value]) -> list[Value]:
+    """One level of pairwise sums (Amaranth widens each add, so every partial sum is exact)."""
+    nxt = [terms[i] + terms[i + 1] for i in range(0, len(terms) - 1, 2)]
+    return [*nxt, terms[-1]] if len(terms) % 2 else nxt
+
+
+class MACArray(wiring.Component):
+    def __init__(self, pe: int, simd: int, x_type: Fixed, w_type: Fixed, acc_type: Fixed, prod_q: str) -> None:
+        self.pe, self.simd = pe, simd
+        self.x_type, self.w_type, self.acc_type, self.prod_q = x_type, w_type, acc_type, prod_q
+        self.prod_type = fx.mul_type(w_type, x_type)
+        self.latency = mac_latency(simd)
+        super().__init__({
+            "i_valid": In(1),
+            "i_first": In(1),
+            "i_last": In(1),
+            "i_x": In(simd * x_type.width),
+            "i_w": In(pe * simd * w_type.width),
+            "i_bias": In(pe * acc_type.width),
+            "o_valid": Out(1),
+            "o_acc": Out(pe * acc_type.width),
+        })
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        pt, at = self.prod_type, self.acc_type
+        stages = tree_stages(self.simd)
+        # Tags and bias travel alongside the products and the tree.
+        valid = delay(m, self.i_valid, 1 + stages, "valid")
+        first = delay(m, self.i_first, 1 + stages, "first")
+        last = delay(m, self.i_last, 1 + stages, "last")
+        bias = delay(m, self.i_bias, 1 + stages, "bias", reset_less=True)
+
+        accs = []
+        for p in range(self.pe):
+            # Exact products, registered (maps onto DSP output registers).
+            terms: list[Value] = []
+            for s in range(self.simd):
+                prod = Signal(hw.shape_of(pt), name=f"p{p}_{s}", reset_less=True)
+                w = hw.element(self.i_w, p * self.simd + s, self.w_type)
+                m.d.sync += prod.eq(w * hw.element(self.i_x, s, self.x_type))
+                terms.append(hw.to_frac(prod, pt, at.frac, self.prod_q))
+            # Adder tree: registers every few levels; partial sums kept to the accumulator's width (mod 2^W).
+            for k in range(stages):
+                for _ in range(TREE_LEVELS_PER_STAGE):
+                    if len(terms) > 1:
+                        terms = tree_level(terms)
+                regs = []
+                for j, t in enumerate(terms):
+                    shape = hw.shape_of(at) if len(t) >= at.width or k == stages - 1 else t.shape()
+                    r = Signal(shape, name=f"t{p}_{k}_{j}", reset_less=True)
+                    m.d.sync += r.eq(t)
+                    regs.append(r)
+                terms = regs
+            assert len(terms) == 1
+            acc = Signal(hw.shape_of(at), name=f"acc{p}", reset_less=True)
+            with m.If(valid):
+                m.d.sync += acc.eq(Mux(first, hw.element(bias, p, at), acc) + terms[0])
+            accs.append(acc)
+        m.d.sync += self.o_valid.eq(valid & last)
+        m.d.comb += self.o_acc.eq(Cat(*(a.as_unsigned() for a in accs)))
+        return m

@@ -1,0 +1,220 @@
+"""Parallelism per dense stage (PE output neurons × SIMD inputs per cycle) and the performance it predicts.
+
+A stage with N inputs, M outputs, PE | M and SIMD | N takes (M/PE)·(N/SIMD) cycles per vector (FINN's MVAU
+folding). Stages run concurrently as a pipeline, so the design's initiation interval is the slowest stage's.
+
+`parallel` may be
+  * None               fully sequential: PE = SIMD = 1 everywhere;
+  * an int B           a global multiplier budget: the smallest initiation interval whose cheapest per-stage
+                       choices fit in B multipliers (ties: fewest multipliers);
+  * a sequence         one (PE, SIMD) pair per stage;
+  * a string           "64" (budget) or "4x2,8x4,..." (PE x SIMD per stage), for the command line.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vhls.backends.nn.recognise import DenseLayer, Network
+from vhls.backends.nn.vecbuf import fill_delay, uses_memory
+from vhls.ir.errors import VhlsError
+
+Parallel = int | str | Sequence[tuple[int, int]] | None
+
+# Pipeline depth of a dense stage from "fold issued" to "result readable from the output FIFO" (see dense.py).
+ISSUE_TO_MAC = 2  # ROM read + ROM output register; the x slice and tags are delayed to match
+TREE_LEVELS_PER_STAGE = 2  # adder-tree levels between registers (two ~40-bit adds per cycle)
+REQUANT_LATENCY = 1
+FIFO_LATENCY = 2  # SyncFIFOBuffered: memory write, then its output register
+
+
+def tree_stages(simd: int) -> int:
+    """Register stages of a SIMD-input adder tree (at least one: it also aligns products to the accumulator)."""
+    levels = max(0, (simd - 1).bit_length())
+    return max(1, math.ceil(levels / TREE_LEVELS_PER_STAGE))
+
+
+def mac_latency(simd: int) -> int:
+    """Product register, adder-tree registers, accumulator."""
+    return 1 + tree_stages(simd) + 1
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    layer: DenseLayer
+    pe: int
+    simd: int
+    chunk: int  # elements per input beat: the whole vector for the first stage, else the previous stage's PE
+    beat_gap: int = 1  # cycles between the producer's beats (the previous stage's SF)
+
+    @property
+    def nf(self) -> int:
+        """Neuron folds: groups of PE outputs."""
+        return self.layer.n_out // self.pe
+
+    @property
+    def sf(self) -> int:
+        """Synapse folds: cycles per group of PE outputs."""
+        return self.layer.n_in // self.simd
+
+    @property
+    def cycles(self) -> int:
+        return self.nf * self.sf
+
+    @property
+    def multipliers(self) -> int:
+        return self.pe * self.simd
+
+    @property
+    def pipeline_depth(self) -> int:
+        return ISSUE_TO_MAC + mac_latency(self.simd) + REQUANT_LATENCY + FIFO_LATENCY
+
+    @property
+    def latency(self) -> int:
+        """Cycles from a vector's last input beat being offered to its last result readable from the output FIFO:
+        the buffer marks the bank full (1 + fill delay), all folds issue, the last one runs the pipeline."""
+        return 1 + self.fill_delay + (self.cycles - 1) + self.pipeline_depth
+
+    @property
+    def fill_delay(self) -> int:
+        """Cycles between the last beat becoming available and the bank being full, beyond one: a memory buffer
+        writes a wide beat one word per cycle, so beats arriving faster than that queue up."""
+        beats = self.layer.n_in // self.chunk
+        per_beat = fill_delay(self.chunk, self.simd) + 1  # write cycles per beat
+        return per_beat - 1 + max(0, (beats - 1) * (per_beat - self.beat_gap))
+
+    @property
+    def fifo_depth(self) -> int:
+        """Output FIFO entries (PE results each): enough credits that a stage never waits on its own pipeline."""
+        return math.ceil((self.pipeline_depth + 1) / self.sf) + 2
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _check(layer: DenseLayer, pe: int, simd: int) -> None:
+    if not (isinstance(pe, int) and isinstance(simd, int)) or pe < 1 or simd < 1:
+        raise VhlsError(f"{layer.name}: PE and SIMD must be positive integers, got PE={pe}, SIMD={simd}")
+    if layer.n_out % pe:
+        raise VhlsError(f"{layer.name}: PE={pe} must divide the {layer.n_out} outputs "
+                        f"(choose from {_divisors(layer.n_out)})")
+    if layer.n_in % simd:
+        raise VhlsError(f"{layer.name}: SIMD={simd} must divide the {layer.n_in} inputs "
+                        f"(choose from {_divisors(layer.n_in)})")
+
+
+def _cheapest(layer: DenseLayer, ii: int) -> tuple[int, int] | None:
+    """(PE, SIMD) with the fewest multipliers meeting `ii` cycles; prefers SIMD (narrower output chunks)."""
+    best: tuple[int, int, int] | None = None
+    for pe in _divisors(layer.n_out):
+        for simd in _divisors(layer.n_in):
+            if (layer.n_out // pe) * (layer.n_in // simd) <= ii:
+                key = (pe * simd, pe, simd)
+                if best is None or key < best:
+                    best = key
+    return None if best is None else (best[1], best[2])
+
+
+def allocate(net: Network, budget: int) -> list[tuple[int, int]]:
+    """Per-stage (PE, SIMD) minimising the initiation interval under a multiplier budget."""
+    if budget < len(net.layers):
+        raise VhlsError(f"a multiplier budget of {budget} is below one multiplier per layer ({len(net.layers)})")
+    candidates = sorted({(ly.n_out // pe) * (ly.n_in // s) for ly in net.layers
+                         for pe in _divisors(ly.n_out) for s in _divisors(ly.n_in)})
+    for ii in candidates:  # smallest first: the first that fits is optimal
+        choice = [_cheapest(ly, ii) for ly in net.layers]
+        if all(c is not None for c in choice) and sum(c[0] * c[1] for c in choice if c) <= budget:
+            return [c for c in choice if c]
+    raise AssertionError("unreachable: the fully sequential design always fits")
+
+
+def parse_parallel(text: str) -> Parallel:
+    """Command-line form: "64" (multiplier budget), "seq" (fully sequential) or "4x2,8x4" (PE x SIMD per stage)."""
+    s = text.strip().lower()
+    if s in ("", "seq", "sequential", "none"):
+        return None
+    if s.isdigit():
+        return int(s)
+    pairs = []
+    for part in s.split(","):
+        bits = part.strip().split("x")
+        if len(bits) != 2 or not all(b.strip().isdigit() for b in bits):
+            raise VhlsError(f"bad --parallel {text!r}: expected a multiplier budget like 64 or PExSIMD per layer "
+                            "like 4x2,8x4")
+        pairs.append((int(bits[0]), int(bits[1])))
+    return pairs
+
+
+def plan(net: Network, parallel: Parallel = None) -> list[StagePlan]:
+    if isinstance(parallel, str):
+        parallel = parse_parallel(parallel)
+    if parallel is None:
+        pairs = [(1, 1)] * len(net.layers)
+    elif isinstance(parallel, int):
+        pairs = allocate(net, parallel)
+    else:
+        pairs = [tuple(p) for p in parallel]  # type: ignore[misc]
+        if len(pairs) != len(net.layers):
+            raise VhlsError(f"--parallel gives {len(pairs)} (PE, SIMD) pair(s) for {len(net.layers)} layer(s)")
+    for layer, (pe, simd) in zip(net.layers, pairs, strict=True):
+        _check(layer, pe, simd)
+    chunks = [net.n_in, *(pe for pe, _ in pairs[:-1])]
+    gaps = [1, *(ly.n_in // simd for ly, (_, simd) in zip(net.layers[:-1], pairs[:-1], strict=True))]
+    return [StagePlan(layer, pe, simd, chunk, gap)
+            for layer, (pe, simd), chunk, gap in zip(net.layers, pairs, chunks, gaps, strict=True)]
+
+
+def predicted_latency(stages: Sequence[StagePlan]) -> int:
+    """Cycles from accepting an input beat to presenting its output beat, with no stalls.
+
+    Per stage: one cycle to mark the buffer full, then all folds but the last issue, the last fold's full pipeline;
+    plus one cycle in the output collector.
+    """
+    return sum(s.latency for s in stages) + 1
+
+
+def report(net: Network, stages: Sequence[StagePlan]) -> dict:
+    """Per stage and total: MACs, multipliers and widths, predicted cycles, II, latency and the ΣMAC/mult bound."""
+    ii = max(s.cycles for s in stages)
+    rows = []
+    for s in stages:
+        ly = s.layer
+        rows.append({
+            "name": ly.name,
+            "kind": "dense",
+            "inputs": ly.n_in,
+            "outputs": ly.n_out,
+            "pe": s.pe,
+            "simd": s.simd,
+            "macs": ly.macs,
+            "multipliers": s.multipliers,
+            "operand_widths": [ly.w_type.width, ly.in_type.width],
+            "product_width": ly.prod_type.width,
+            "input_type": str(ly.in_type),
+            "weight_type": str(ly.w_type),
+            "acc_type": str(ly.acc_type),
+            "output_type": str(ly.out_type),
+            "post": [p.describe() for p in ly.post],
+            "weight_rom_bits": ly.macs * ly.w_type.width,
+            "cycles": s.cycles,
+            "initiation_interval": s.cycles,
+            "latency": s.latency,
+            "input_buffer": "memory" if uses_memory(s.chunk, s.simd) else "registers",
+            "utilisation": ly.macs / (s.multipliers * ii),
+        })
+    macs = sum(s.layer.macs for s in stages)
+    mults = sum(s.multipliers for s in stages)
+    return {
+        "stages": rows,
+        "total": {
+            "macs": macs,
+            "multipliers": mults,
+            "predicted_cycles_per_inference": ii,
+            "initiation_interval": ii,
+            "latency": predicted_latency(stages),
+            "bound_macs_per_multiplier": macs / mults,
+            "utilisation": macs / (mults * ii),
+            "parallel": [[s.pe, s.simd] for s in stages],
+        },
+    }

