@@ -20,6 +20,7 @@ import numpy as np
 from vhls.errors import VhlsError
 
 Number = int | float
+MAX_DENSE = 16384  # spins; J is held dense (16384^2 int64 = 2 GiB)
 
 
 @dataclasses.dataclass
@@ -42,6 +43,8 @@ class Graph:
         return (diff * self.weights).sum(axis=-1)
 
     def to_ising(self) -> "Ising":
+        if self.n > MAX_DENSE:
+            raise VhlsError(f"{self.n} spins: the dense J this model uses is limited to {MAX_DENSE} spins", self.name)
         J = np.zeros((self.n, self.n), dtype=self.weights.dtype)
         i, j = self.edges[:, 0], self.edges[:, 1]
         J[i, j] = -self.weights
@@ -107,7 +110,7 @@ def ising_to_qubo(m: Ising) -> Qubo:
     Q = -4 * U
     lin = -2 * m.h + 2 * m.J.sum(axis=1)
     Q = Q + np.diag(lin)
-    offset = m.offset + U.sum() + m.h.sum()
+    offset = m.offset - U.sum() + m.h.sum()
     return Qubo(Q, offset.item() if hasattr(offset, "item") else offset, m.name)
 
 
@@ -116,7 +119,10 @@ def ising_to_qubo(m: Ising) -> Qubo:
 
 def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """(line number, text) for each line; refuses encodings we do not understand."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise VhlsError(f"cannot read: {e.strerror}", str(path)) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = raw.decode("utf-16")  # the BOM tells the byte order
     else:
@@ -185,6 +191,8 @@ def read_gset(path: str | Path) -> Graph:
     m = _int(toks[1], "edge count", f"{path}:{no}")
     if n < 1 or m < 0:
         raise VhlsError(f"bad header {text!r}: need n >= 1 and m >= 0", f"{path}:{no}")
+    if n > MAX_DENSE:
+        raise VhlsError(f"{n} nodes: more than the {MAX_DENSE} spins a dense J allows", f"{path}:{no}")
     edges: list[tuple[int, int]] = []
     weights: list[Number] = []
     seen: dict[tuple[int, int], int] = {}
@@ -222,8 +230,8 @@ def _read_sparse(path: Path, kind: str) -> tuple[int, dict[tuple[int, int], Numb
     if len(toks) != 3 or toks[0] != "p" or toks[1] != kind:
         raise VhlsError(f"bad header {text!r}: expected `p {kind} N`", f"{path}:{no}")
     n = _int(toks[2], "size", f"{path}:{no}")
-    if n < 1:
-        raise VhlsError("size must be >= 1", f"{path}:{no}")
+    if not 1 <= n <= MAX_DENSE:
+        raise VhlsError(f"size must be 1..{MAX_DENSE}", f"{path}:{no}")
     terms: dict[tuple[int, int], Number] = {}
     lineof: dict[tuple[int, int], int] = {}
     offset: Number = 0
@@ -236,7 +244,7 @@ def _read_sparse(path: Path, kind: str) -> tuple[int, dict[tuple[int, int], Numb
             continue
         if kind == "ising" and tag == "h" and len(toks) == 3:
             key = (_node(toks[1], n, where),) * 2
-        elif (kind == "ising" and tag == "j" or kind == "qubo" and tag == "q") and len(toks) == 4:
+        elif ((kind == "ising" and tag == "j") or (kind == "qubo" and tag == "q")) and len(toks) == 4:
             i, j = _node(toks[1], n, where), _node(toks[2], n, where)
             if kind == "ising" and i == j:
                 raise VhlsError(f"self-coupling j {i + 1} {i + 1}: use an `h` line", where)

