@@ -100,7 +100,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _optional_commands(sub: argparse._SubParsersAction) -> dict[str, Command]:
     """Subcommands that live with their feature (registered when the feature's module is present)."""
     found: dict[str, Command] = {}
-    for name, module in (("anneal", "vhls.anneal.cli"), ("opt", "vhls.rewrites.opt_cli")):
+    for name, module in (("anneal", "vhls.anneal.cli"), ("opt", "vhls.rewrites.opt_cli"),
+                         ("explore", "vhls.rewrites.explore_cli")):
         try:
             mod = __import__(module, fromlist=["add_parser", "run"])
         except ImportError:
