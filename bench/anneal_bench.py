@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from vhls.backends.pbit import TOP, PBitConfig, write_verilog
 
 from vhls.anneal import problems, rng, ssa
+from vhls.backends.pbit import TOP, PBitConfig, write_verilog
 
 GSET = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gset"
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from vhls.ir.interp import evaluate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ir"))

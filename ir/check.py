@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from vhls.ir import numerics as fx
 from vhls.ir.errors import IRError
 from vhls.ir.prims import KEYWORDS, PRIMITIVES, TypeMismatch

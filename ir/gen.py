@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
 from vhls.ir import numerics as fx
 from vhls.ir.errors import IRError
 from vhls.ir.prims import PRIMITIVES

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
 from vhls.ir import numerics as fx
 from vhls.ir.check import Typing, check
 from vhls.ir.errors import IRError

@@ -12,6 +12,7 @@ an overflow mode (WRAP = two's-complement wrap-around, SAT = clamp), once.
 from typing import Literal
 
 import numpy as np
+
 from vhls.ir.errors import IRError
 from vhls.ir.types import Bool, Fixed, Type
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
 from vhls.ir import numerics as fx
 from vhls.ir.errors import IRError, Pos
 from vhls.ir.prims import PRIMITIVES

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
 from vhls.ir import numerics as fx
 from vhls.ir.errors import IRError
 from vhls.ir.types import BOOL, F32, FLOAT, Array, Bool, Fixed, Scalar, Tuple, Type

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from vhls.ir import numerics as fx
 from vhls.ir.errors import IRError, Pos
 from vhls.ir.types import F32, Array, Bool, Fixed, Type, scalar_of, shape_of

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from vhls.ir.check import Checker, unshare
 from vhls.ir.errors import VhlsError
 from vhls.ir.prims import PRIMITIVES

@@ -67,10 +67,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.passes:
         raise VhlsError("vhls opt needs -p 'rule,rule,...' (see vhls opt --list)")
     from vhls.ir.printer import print_program
+    from vhls.loader import load
     from vhls.rewrites.registry import get
     from vhls.rewrites.strategy import count, everywhere, rewrite
-
-    from vhls.loader import load
 
     steps = [get(name, *a) for name, a in parse_pipeline(args.passes)]  # unknown names fail before loading
     model = load(args.model)

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+
 from vhls.ir import numerics as fx
 from vhls.ir.errors import VhlsError
-
 from vhls.kernel import array, cast, const, dot, fixed, get, kernel, let, maximum, pad, slide, transpose, vmap, vzip
 from vhls.loader import load
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from vhls.ir.errors import VhlsError
 from vhls.ir.terms import Let, Prim, Var
 from vhls.ir.types import Fixed
-
 from vhls.layers import AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, Input, MaxPool2d, ReLU, Sequential
 from vhls.precision import DEFAULT, Precision, Quant, as_precision, dot_accumulator, quant
 

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
+
 from vhls.ir.analysis import op_counts
 from vhls.ir.errors import VhlsError
 from vhls.ir.floating import to_float
 from vhls.ir.interp import run
 from vhls.ir.terms import Const, Lam, Param, Prim, Program, Var
 from vhls.ir.types import Array, fixed
-
 from vhls.model import Model
 
 T = fixed(8, 4)

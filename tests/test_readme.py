@@ -4,9 +4,9 @@ import re
 from pathlib import Path
 
 import numpy as np
-from vhls.ir.printer import print_program
 
 import vhls
+from vhls.ir.printer import print_program
 from vhls.model import Model
 
 README = (Path(__file__).parent.parent / "README.md").read_text()

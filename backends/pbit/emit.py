@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from amaranth.back import verilog
+
 from vhls.backends.pbit.array import PBitArray
 from vhls.backends.pbit.config import PBitConfig
 

@@ -4,6 +4,7 @@ weights (approximations with stated, tested error bounds)."""
 from dataclasses import dataclass
 
 import numpy as np
+
 from vhls.ir import numerics as fx
 from vhls.ir.errors import IRError
 from vhls.ir.terms import Const, Lam, Let, Prim, Term, Var

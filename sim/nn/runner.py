@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from vhls.backends.nn.emit import GENERATOR, Design, copy_verilog, design
+from vhls.backends.nn.emit import GENERATOR, Design, copy_verilog, design, golden, make_vectors, pack_rows
 from vhls.backends.nn.plan import Parallel
 from vhls.ir.errors import VhlsError
-from vhls.ir.interp import evaluate
 from vhls.ir.types import Fixed
 
 SIMULATORS = ("icarus", "verilator")
@@ -65,34 +63,7 @@ class VerifyResult:
 
 
 # ---------------------------------------------------------------------------------------------- vectors
-def make_vectors(d: Design, n: int, seed: int) -> np.ndarray:
-    """Raw input vectors: most negative, most positive, zero, alternating extremes, then uniform random."""
-    t, size = d.net.in_type, d.net.n_in
-    lo, hi = t.min_raw, t.max_raw
-    edges = [np.full(size, lo), np.full(size, hi), np.zeros(size, dtype=np.int64),
-             np.where(np.arange(size) % 2 == 0, lo, hi)]
-    rng = np.random.default_rng(seed)
-    rows = edges[:n] + [rng.integers(lo, hi, size=size, endpoint=True) for _ in range(max(0, n - len(edges)))]
-    return np.stack(rows).astype(np.int64)
-
-
-def golden(d: Design, raw: np.ndarray) -> np.ndarray:
-    """Raw outputs of the golden model: the Model's `run_raw` when there is one, else the IR interpreter."""
-    run_raw = getattr(d.source, "run_raw", None)
-    if callable(run_raw):
-        return np.asarray(run_raw(raw))
-    return np.asarray(evaluate(d.program, raw, typed=d.typed))
-
-
-def pack_rows(raw: np.ndarray, t: Fixed) -> list[str]:
-    mask = (1 << t.width) - 1
-    out = []
-    for row in raw:
-        word = 0
-        for i, v in enumerate(row.tolist()):
-            word |= (int(v) & mask) << (i * t.width)
-        out.append(f"{word:x}")
-    return out
+# make_vectors, golden and pack_rows live with `build`, which also writes them to vectors.npz and tb/config.json.
 
 
 def unpack(word: int, n: int, t: Fixed) -> list[int]:

@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-from vhls.backends.pbit.config import PBitConfig
 
 from vhls.anneal.ssa import SSAParams
+from vhls.backends.pbit.config import PBitConfig
 
 
 def make_job(cfg: PBitConfig, J: np.ndarray, h: np.ndarray, p: SSAParams, steps: int, seeds: list[int]) -> dict:

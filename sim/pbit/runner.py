@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from vhls.backends.pbit.config import PBitConfig
-from vhls.backends.pbit.emit import TOP, write_verilog
-from vhls.sim.pbit.job import make_job, write_job
 
 from vhls.anneal.ssa import SSAParams
+from vhls.backends.pbit.config import PBitConfig
+from vhls.backends.pbit.emit import TOP, write_verilog
 from vhls.errors import VhlsError
+from vhls.sim.pbit.job import make_job, write_job
 
 
 @dataclasses.dataclass

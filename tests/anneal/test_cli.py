@@ -4,10 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from vhls.sim.pbit import simulators
 
 from vhls.anneal import problems
 from vhls.anneal.cli import main
+from vhls.sim.pbit import simulators
 
 
 @pytest.fixture

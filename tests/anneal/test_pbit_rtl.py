@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from vhls.backends.pbit import PBitConfig, to_verilog
-from vhls.sim.pbit import run_rtl, simulators
 
 from vhls.anneal import problems, rng, ssa
+from vhls.backends.pbit import PBitConfig, to_verilog
 from vhls.errors import VhlsError
+from vhls.sim.pbit import run_rtl, simulators
 
 
 def needs(sim: str) -> None:

@@ -3,6 +3,7 @@
 import itertools
 
 import numpy as np
+
 from vhls.ir import numerics as fx
 from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Term, Var, const
 from vhls.ir.types import Array, Fixed, fixed

@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
+
 from vhls.backends.nn.recognise import PostOp
 from vhls.backends.nn.requant import Requant
 from vhls.ir import numerics as fx

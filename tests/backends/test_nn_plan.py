@@ -2,6 +2,7 @@
 
 import pytest
 from nn_nets import two_layer
+
 from vhls.backends.nn import allocate, parse_parallel, plan, recognise, report
 from vhls.ir.errors import VhlsError
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from nn_nets import _cast, _p, dense, kernel_style_model, narrow_acc, rand_const, relu, two_layer
+
 from vhls.backends.nn import recognise
 from vhls.ir import numerics as fx
 from vhls.ir.errors import VhlsError

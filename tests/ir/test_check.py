@@ -2,6 +2,7 @@
 types. Programs are written in the text form so the positions are real."""
 
 import pytest
+
 from vhls.ir.check import check, check_term, type_of_program
 from vhls.ir.errors import IRError
 from vhls.ir.parser import parse

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
 from vhls.ir import prims
 from vhls.ir.check import check
 from vhls.ir.errors import IRError

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
 from vhls.ir import IRError
 from vhls.ir import numerics as fx
 from vhls.ir.types import BOOL, MAX_WIDTH, Fixed, fixed, ufixed

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from vhls.ir import numerics as fx
 from vhls.ir.check import KEYWORDS, check
 from vhls.ir.errors import IRError, Pos

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
 from vhls.ir.check import check
 from vhls.ir.gen import F32_INPUT_LOG2, _Draw, _Gen
 from vhls.ir.interp import evaluate
@@ -14,11 +15,10 @@ from vhls.ir.parser import parse
 from vhls.ir.printer import print_program
 from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Term, Var
 from vhls.ir.types import BOOL, FLOAT, Array, Fixed, Tuple, Type
+from vhls.precision import dot_accumulator
 from vhls.rewrites import everywhere, get, rewrite
 from vhls.rewrites.registry import Rule
 from vhls.rewrites.strategy import count
-
-from vhls.precision import dot_accumulator
 
 CI = settings(max_examples=60, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])

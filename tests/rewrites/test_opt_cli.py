@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 import pytest
+
 from vhls.ir.errors import VhlsError
 from vhls.ir.parser import parse
 from vhls.ir.printer import print_program

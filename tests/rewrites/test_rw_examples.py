@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rw_support import apply_everywhere, same
+
 from vhls.ir.interp import encode, evaluate
 from vhls.ir.terms import Const, Let, Program
-from vhls.rewrites import get, known
-
 from vhls.loader import load
 from vhls.model import Model
+from vhls.rewrites import get, known
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXACT = sorted(n for n, r in known().items() if r.exact)

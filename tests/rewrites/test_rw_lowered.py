@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rw_support import CI, same
+
 from vhls.ir.check import check
 from vhls.ir.errors import IRError
 from vhls.ir.gen import random_inputs

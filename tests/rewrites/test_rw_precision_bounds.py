@@ -8,14 +8,14 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from rw_support import CI, apply_everywhere, dense_case
+
 from vhls.ir.check import check
 from vhls.ir.gen import random_inputs
 from vhls.ir.interp import evaluate
 from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Var
 from vhls.ir.types import Array, Fixed
-from vhls.rewrites import get
-
 from vhls.precision import dot_accumulator
+from vhls.rewrites import get
 
 
 def dense(m: int, n: int, wt: Fixed, xt: Fixed, seed: int) -> Program:

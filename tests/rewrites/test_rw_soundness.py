@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rw_support import CI, SLOW, assert_sound, rule_for
+
 from vhls.ir.gen import inputs, programs
 from vhls.rewrites import get, known
 

@@ -2,6 +2,7 @@
 check every registered rule goes through."""
 
 import pytest
+
 from vhls.ir.parser import parse, parse_term
 from vhls.ir.printer import print_program, print_term
 from vhls.ir.terms import Prim, Term, Var

@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
 from nn_nets import kernel_style_model, narrow_acc, random_net, two_layer
+
 from vhls.backends.nn import build, design
 from vhls.sim.nn import verify
 

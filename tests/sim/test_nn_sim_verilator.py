@@ -8,6 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
 from nn_nets import two_layer
+
 from vhls.backends.nn import design
 from vhls.sim.nn import verify
 

