@@ -1,0 +1,368 @@
+"""Run the vhls benchmarks and regenerate docs/BENCHMARKS.md.
+
+    .venv/bin/python bench/run.py            # full (make bench; synthesis included, tens of minutes)
+    .venv/bin/python bench/run.py --quick    # make bench-quick (<= 5 min on 2 cores; no synthesis)
+
+Every figure comes from one of the existing measurement scripts, run as a subprocess; the exact command is stored
+beside its numbers. Timings are medians of repeated runs. Each benchmark writes bench/results/<name>.json (with the
+machine description); bench/report.py turns those files into docs/BENCHMARKS.md.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+TMP = RESULTS / "tmp"
+PY = sys.executable
+VHLS = str(Path(PY).parent / "vhls")
+
+# (example, parallelism settings) per mode; measure runs them, `vhls build`/`verify` time them.
+NN_QUICK = [("jet_mlp", ["seq", "68"]), ("digits_mlp", ["seq", "64"]), ("digits_cnn", ["seq"])]
+NN_FULL = [("jet_mlp", ["seq", "68", "300"]), ("digits_mlp", ["seq", "64", "256"]), ("digits_cnn", ["seq"])]
+GSET_FULL = ["G1", "G2", "G3", "G6", "G11", "G12", "G15", "G22"]
+
+
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import numpy
+
+        np_version = numpy.__version__
+    except ImportError:
+        np_version = None
+    try:
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+            ).stdout.strip()
+            or None
+        )
+    except OSError:
+        commit = None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np_version,
+        "git_commit": commit,
+        "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def show(cmd: list[str]) -> str:
+    """The command as a user would type it from the repository root."""
+    out = []
+    for a in cmd:
+        if a == PY:
+            a = ".venv/bin/python"
+        elif a == VHLS:
+            a = ".venv/bin/vhls"
+        else:
+            with contextlib.suppress(ValueError):
+                a = str(Path(a).relative_to(ROOT)) if a.startswith("/") else a
+        out.append(shlex.quote(a))
+    return " ".join(out)
+
+
+class Runner:
+    def __init__(self, progress: Progress, console: Console) -> None:
+        self.progress = progress
+        self.console = console
+
+    def run(self, cmd: list[str], timeout: float = 1800) -> dict:
+        """Run cmd from the repository root; returns its command line, wall time, return code and output."""
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+            rc, out, err = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, out, err = -1, e.stdout or "", f"timeout after {timeout} s"
+            out = out.decode() if isinstance(out, bytes) else out
+        wall = time.perf_counter() - t0
+        if rc != 0:
+            last = (err.strip().splitlines() or ["?"])[-1]
+            self.console.print(f"[yellow]exit {rc}[/yellow] {show(cmd)}: {last}")
+        return {"command": show(cmd), "seconds": round(wall, 3), "returncode": rc, "stdout": out, "stderr": err}
+
+
+def error_of(r: dict) -> str:
+    lines = (r["stderr"].strip() or r["stdout"].strip()).splitlines()
+    return lines[-1][:300] if lines else f"exit {r['returncode']}"
+
+
+def bench_interp(run: Runner, quick: bool) -> dict:
+    """Golden-model speed: interp_speed.py takes its own median over --repeats; run it `outer` times as well."""
+    outer = 3 if quick else 5
+    cmd = [PY, "bench/interp_speed.py", "--vectors", "10000", "--repeats", "5"]
+    pat = re.compile(
+        r"interpreter: ([\d.]+) ms for (\d+) vectors .*?, (\d+) M MAC/s; integer numpy reference: "
+        r"([\d.]+) ms"
+    )
+    runs = []
+    for _ in range(outer):
+        r = run.run(cmd)
+        m = pat.search(r["stdout"])
+        if r["returncode"] != 0 or not m:
+            return {"command": r["command"], "error": error_of(r)}
+        runs.append({"interp_ms": float(m[1]), "vectors": int(m[2]), "mac_per_s_m": int(m[3]), "ref_ms": float(m[4])})
+    interp = statistics.median(x["interp_ms"] for x in runs)
+    ref = statistics.median(x["ref_ms"] for x in runs)
+    return {
+        "command": r["command"],
+        "outer_runs": outer,
+        "vectors": runs[0]["vectors"],
+        "interp_ms": interp,
+        "ref_ms": ref,
+        "mac_per_s_m": statistics.median(x["mac_per_s_m"] for x in runs),
+        "vectors_per_s": round(runs[0]["vectors"] / (interp / 1e3)),
+        "ratio_to_numpy": round(interp / ref, 3),
+        "runs": runs,
+    }
+
+
+def bench_cost_speed(run: Runner, quick: bool) -> dict:
+    seconds, outer = (1.0, 3) if quick else (3.0, 5)
+    cmd = [PY, "bench/cost_speed.py", "--seconds", str(seconds)]
+    pat = re.compile(r"(\w+): (\d+) design points in ([\d.]+) s = ([\d,]+) points/s \((\d+) tilings x (\d+)")
+    per: dict[str, list[float]] = {}
+    shape: dict[str, tuple[int, int]] = {}
+    for _ in range(outer):
+        r = run.run(cmd)
+        if r["returncode"] != 0:
+            return {"command": r["command"], "error": error_of(r)}
+        for m in pat.finditer(r["stdout"]):
+            per.setdefault(m[1], []).append(float(m[4].replace(",", "")))
+            shape[m[1]] = (int(m[5]), int(m[6]))
+    rows = [
+        {
+            "example": k,
+            "points_per_s": round(statistics.median(v)),
+            "runs": [round(x) for x in v],
+            "tilings": shape[k][0],
+            "precisions": shape[k][1],
+        }
+        for k, v in per.items()
+    ]
+    return {"command": r["command"], "outer_runs": outer, "rows": rows}
+
+
+def bench_cost_calibration(run: Runner, quick: bool) -> tuple[str, dict]:
+    name = "cost_calibration_quick" if quick else "cost_calibration"
+    out = RESULTS / f"{name}.json"
+    cmd = [PY, "bench/cost_calibration.py", "--out", str(out)] + (["--quick"] if quick else ["--flow", "3"])
+    r = run.run(cmd, timeout=3600)
+    if r["returncode"] != 0 or not out.exists():
+        return name, {"command": r["command"], "error": error_of(r)}
+    data = json.loads(out.read_text())
+    data["command"] = r["command"]
+    data["seconds"] = r["seconds"]
+    return name, data
+
+
+def bench_nn(run: Runner, quick: bool, progress: Progress, task) -> dict:
+    vectors = 10 if quick else 50
+    rows: list[dict] = []
+    errors: list[dict] = []
+    repeats = 1 if quick else 3
+    plan = NN_QUICK if quick else NN_FULL
+    for ex, pars in plan:
+        model = f"examples/{ex}.py"
+        cmd = [
+            PY,
+            "-m",
+            "vhls.sim.nn.measure",
+            model,
+            "--parallel",
+            *pars,
+            "--sim",
+            "icarus",
+            "--vectors",
+            str(vectors),
+            "--json",
+        ]
+        progress.update(task, description=f"nn: measure {ex}")
+        r = run.run(cmd)
+        try:
+            measured = json.loads(r["stdout"]) if r["returncode"] in (0, 1) else None
+        except json.JSONDecodeError:
+            measured = None
+        if measured is None:
+            errors.append({"example": ex, "parallel": pars, "command": r["command"], "error": error_of(r)})
+            continue
+        for m in measured:
+            row = {"example": ex, "measure_command": r["command"], **m}
+            row.pop("summary", None)
+            par = m["parallel"]
+            out = TMP / f"{ex}_{par}"
+            build = [VHLS, "build", model, "-o", str(out), "--parallel", par, "--vectors", str(vectors), "--force"]
+            verify = [VHLS, "verify", str(out), "--sim", "icarus", "--vectors", str(vectors)]
+            progress.update(task, description=f"nn: build+verify {ex} {par}")
+            bt, vt = [], []
+            for _ in range(repeats):
+                shutil.rmtree(out, ignore_errors=True)
+                b = run.run(build)
+                v = run.run(verify) if b["returncode"] == 0 else b
+                if b["returncode"] != 0 or v["returncode"] != 0:
+                    row["build_verify_error"] = error_of(b if b["returncode"] else v)
+                    break
+                bt.append(b["seconds"])
+                vt.append(v["seconds"])
+            row["build_command"], row["verify_command"] = show(build), show(verify)
+            if bt:
+                row["build_seconds"] = round(statistics.median(bt), 2)
+                row["verify_seconds"] = round(statistics.median(vt), 2)
+                row["build_verify_repeats"] = len(bt)
+                row["sim_cycles_per_s"] = round(m["sim_cycles"] / m["sim_seconds"]) if m["sim_seconds"] else None
+            if not quick and bt:
+                progress.update(task, description=f"nn: synth {ex} {par} (yowasp, minutes)")
+                s = run.run([VHLS, "synth", str(out), "--fpga", "ecp5-85k", "--freq", "200"], timeout=3600)
+                row["synth_command"] = s["command"]
+                sj = out / "synth.json"
+                sd = json.loads(sj.read_text()).get("ecp5-85k") if sj.exists() else None
+                if sd:  # written even when the 200 MHz target is missed (then `vhls synth` may exit non-zero)
+                    row["synth_returncode"] = s["returncode"]
+                    row["synth"] = {
+                        k: sd.get(k)
+                        for k in ("resources", "fmax_mhz", "target_mhz", "synth_seconds", "pnr_seconds", "fits")
+                    }
+                    if sd.get("fmax_mhz") and m["measured_cycles"]:
+                        row["synth"]["inferences_per_s_at_fmax"] = round(sd["fmax_mhz"] * 1e6 / m["measured_cycles"])
+                else:
+                    row["synth_error"] = error_of(s)
+            rows.append(row)
+    return {"vectors": vectors, "sim": "icarus", "rows": rows, "errors": errors}
+
+
+def bench_anneal(run: Runner, quick: bool) -> dict:
+    instances, trials, outer = (["G1"], 10, 3) if quick else (GSET_FULL, 50, 3)
+    cmd = [PY, "bench/anneal_bench.py", "quality", *instances, "--trials", str(trials), "--steps", "1000"]
+    pat = re.compile(
+        r"^(G\d+)\s+(.+?)\s+mean\s+([\d.]+) max\s+(\d+)\s+"
+        r"(?:([\d.]+)%\s+([\d.]+)%|-\s+-)\s+([\d.]+) ms/read",
+        re.M,
+    )
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(outer):
+        r = run.run(cmd, timeout=3600)
+        if r["returncode"] != 0:
+            return {"command": r["command"], "error": error_of(r)}
+        for m in pat.finditer(r["stdout"]):
+            runs.setdefault((m[1], m[2]), []).append(
+                {
+                    "mean_cut": float(m[3]),
+                    "max_cut": int(m[4]),
+                    "mean_pct": float(m[5]) if m[5] else None,
+                    "max_pct": float(m[6]) if m[6] else None,
+                    "ms_per_read": float(m[7]),
+                }
+            )
+    rows = []
+    for (inst, solver), rs in runs.items():
+        rows.append(
+            {
+                "instance": inst,
+                "solver": solver,
+                "reads": trials,
+                "steps": 1000,
+                "mean_cut": rs[0]["mean_cut"],
+                "max_cut": rs[0]["max_cut"],
+                "mean_pct": rs[0]["mean_pct"],
+                "max_pct": rs[0]["max_pct"],
+                "ms_per_read": statistics.median(x["ms_per_read"] for x in rs),
+                "ms_per_read_runs": [x["ms_per_read"] for x in rs],
+                "deterministic": all(x["mean_cut"] == rs[0]["mean_cut"] for x in rs),
+            }
+        )
+    return {"command": r["command"], "outer_runs": outer, "rows": rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="<= 5 min: fewer repeats, no synthesis, G1 only")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    args = ap.parse_args()
+    mode = "quick" if args.quick else "full"
+    t_start = time.perf_counter()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    TMP.mkdir(parents=True, exist_ok=True)
+    mach = machine()
+    console = Console(stderr=True)
+    console.print(
+        f"[bold]vhls bench ({mode})[/bold] on {mach['cpu']} x{mach['cores']}, "
+        f"Python {mach['python']}, numpy {mach['numpy']}"
+    )
+    written: list[str] = []
+
+    def save(name: str, data: dict, seconds: float) -> None:
+        data = {"name": name, "mode": mode, "machine": mach, "bench_seconds": round(seconds, 1), **data}
+        path = RESULTS / f"{name}.json"
+        path.write_text(json.dumps(data, indent=2) + "\n")
+        written.append(str(path.relative_to(ROOT)))
+
+    steps = ["interp_speed", "cost_speed", "cost_calibration", "nn_accelerator", "anneal_quality"]
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        overall = progress.add_task(f"bench {mode}", total=len(steps))
+        task = progress.add_task("", total=None)
+        run = Runner(progress, console)
+        for step in steps:
+            progress.update(task, description=step)
+            t0 = time.perf_counter()
+            if step == "interp_speed":
+                save(step, bench_interp(run, args.quick), time.perf_counter() - t0)
+            elif step == "cost_speed":
+                save(step, bench_cost_speed(run, args.quick), time.perf_counter() - t0)
+            elif step == "cost_calibration":
+                name, data = bench_cost_calibration(run, args.quick)
+                save(name, data, time.perf_counter() - t0)
+            elif step == "nn_accelerator":
+                save(step, bench_nn(run, args.quick, progress, task), time.perf_counter() - t0)
+            elif step == "anneal_quality":
+                save(step, bench_anneal(run, args.quick), time.perf_counter() - t0)
+            progress.advance(overall)
+            console.print(f"[green]done[/green] {step} in {time.perf_counter() - t0:.1f} s")
+    shutil.rmtree(TMP, ignore_errors=True)
+    wall = time.perf_counter() - t_start
+    cmd = ".venv/bin/python bench/run.py" + (" --quick" if args.quick else "")
+    save("run", {"command": cmd, "wall_seconds": round(wall, 1), "results": list(written)}, wall)
+    rep = [PY, str(ROOT / "bench" / "report.py"), "--results", str(RESULTS), "--out", args.out]
+    subprocess.run(rep, cwd=ROOT, check=True)
+    console.print(
+        f"wrote {', '.join(written)} and {Path(args.out).relative_to(ROOT)}; total {wall:.0f} s ({wall / 60:.1f} min)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

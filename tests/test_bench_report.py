@@ -1,0 +1,179 @@
+"""bench/report.py: the BENCHMARKS.md generator on a small fixture (no subprocesses, no measurements)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MACHINE = {
+    "cpu": "Test CPU",
+    "cores": 2,
+    "os": "Linux",
+    "python": "3.11.7",
+    "numpy": "2.0.0",
+    "git_commit": "abc1234",
+    "date_utc": "2026-01-01 00:00 UTC",
+}
+
+
+@pytest.fixture(scope="module")
+def report():
+    spec = importlib.util.spec_from_file_location("bench_report", ROOT / "bench" / "report.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def fixture() -> dict[str, dict]:
+    base = {"mode": "quick", "machine": MACHINE}
+    return {
+        "run": {**base, "command": ".venv/bin/python bench/run.py --quick", "wall_seconds": 123.4},
+        "interp_speed": {
+            **base,
+            "command": "python bench/interp_speed.py --vectors 100",
+            "outer_runs": 3,
+            "vectors": 100,
+            "interp_ms": 1.5,
+            "ref_ms": 2.0,
+            "mac_per_s_m": 7,
+            "vectors_per_s": 66667,
+            "ratio_to_numpy": 0.75,
+        },
+        "nn_accelerator": {
+            **base,
+            "vectors": 4,
+            "sim": "icarus",
+            "rows": [
+                {
+                    "example": "jet_mlp",
+                    "parallel": "68",
+                    "pe_simd": [[1, 16], [1, 4]],
+                    "multipliers": 68,
+                    "predicted_cycles": 64,
+                    "measured_cycles": 64.0,
+                    "utilisation": 0.9779,
+                    "predicted_latency": 269,
+                    "measured_latency": 269,
+                    "mismatches": 0,
+                    "build_seconds": 1.5,
+                    "verify_seconds": 2.5,
+                    "sim_cycles_per_s": 1000,
+                    "measure_command": "python -m vhls.sim.nn.measure examples/jet_mlp.py",
+                    "build_command": "vhls build examples/jet_mlp.py -o x",
+                    "verify_command": "vhls verify x",
+                }
+            ],
+            "errors": [{"example": "digits_cnn", "parallel": ["seq"], "command": "measure cnn", "error": "boom"}],
+        },
+        "cost_speed": {
+            **base,
+            "command": "python bench/cost_speed.py --seconds 1.0",
+            "outer_runs": 3,
+            "rows": [
+                {
+                    "example": "jet_mlp",
+                    "points_per_s": 33000,
+                    "runs": [32000, 33000, 34000],
+                    "tilings": 820,
+                    "precisions": 2,
+                }
+            ],
+        },
+        "cost_calibration_quick": {
+            **base,
+            "command": "python bench/cost_calibration.py --quick",
+            "summary": {
+                "fit": {
+                    "points": 4,
+                    "lut": {"mean_abs_rel_error": 0.1, "max_abs_rel_error": 0.2},
+                    "ff": {"mean_abs_rel_error": 0.05, "max_abs_rel_error": 0.09},
+                },
+                "validation": {"points": 0, "lut": {"mean_abs_rel_error": None, "max_abs_rel_error": None}},
+                "dsp_exact": True,
+                "multipliers_equal_report": True,
+            },
+        },
+        "anneal_quality": {
+            **base,
+            "command": "python bench/anneal_bench.py quality G1 --trials 10",
+            "outer_runs": 3,
+            "rows": [
+                {
+                    "instance": "G1",
+                    "solver": "ssa-tuned",
+                    "reads": 10,
+                    "steps": 1000,
+                    "mean_cut": 11525.5,
+                    "max_cut": 11561,
+                    "mean_pct": 99.15,
+                    "max_pct": 99.46,
+                    "ms_per_read": 19.3,
+                }
+            ],
+        },
+    }
+
+
+def test_render_tables_commands_and_references(report):
+    md = report.render(fixture())
+    assert md.startswith("# Benchmarks\n")
+    assert "**quick** run" in md and "123 s" in md and "Test CPU" in md and "numpy 2.0.0" in md
+    # every measured figure sits beside its command
+    for c in (
+        "python bench/interp_speed.py --vectors 100",
+        "python -m vhls.sim.nn.measure examples/jet_mlp.py",
+        "vhls build examples/jet_mlp.py -o x",
+        "python bench/cost_speed.py --seconds 1.0",
+        "python bench/cost_calibration.py --quick",
+        "python bench/anneal_bench.py quality G1 --trials 10",
+    ):
+        assert f"`{c}`" in md
+    assert "| jet_mlp | 68 | 1×16, 1×4 | 68 | 64 | 64 | 97.8 % | 269 / 269 | 0 | 1.50 | 2.50 | 1,000 |" in md
+    assert "| fit | 4 | 10.0 % / 20.0 % | 5.0 % / 9.0 % | not measured |" in md
+    assert "| G1 | ssa-tuned | 10 | 11,525.50 | 99.15 % | 11,561 | 99.46 % | 19.30 |" in md
+    # published figures with their source
+    for ref in ("50 ns", "1,852", "89k", "~837k FPS", "99.75 %", "~34 ms", "DESIGN.md"):
+        assert ref in md
+    # no synthesis in quick mode, failed and missing networks: "not measured", never a number
+    assert "not measured (quick mode skips synthesis)" in md
+    assert "digits_cnn (seq): not measured" in md and "boom" in md
+    assert "FINN-TFC-shaped MLP" in md
+
+
+def test_tables_are_well_formed(report):
+    md = report.render(fixture())
+    lines = md.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("|---"):
+            cols = line.count("|")
+            j = i - 1
+            while j < len(lines) and lines[j].startswith("|"):
+                assert lines[j].count("|") == cols, lines[j]
+                j += 1
+
+
+def test_empty_results_say_not_measured(report, tmp_path):
+    md = report.render({})
+    assert "not measured" in md and "50 ns" in md
+    (tmp_path / "interp_speed.json").write_text(json.dumps(fixture()["interp_speed"]))
+    assert set(report.load_results(tmp_path)) == {"interp_speed"}
+
+
+def test_synthesis_rows_and_latency_in_ns(report):
+    res = fixture()
+    res["run"]["mode"] = "full"
+    nn = res["nn_accelerator"]
+    nn["mode"] = "full"
+    nn["rows"][0]["synth"] = {
+        "resources": {"lut": 900, "carry": 100, "lutram": 50, "ff": 1300, "dsp": 4, "bram": 6},
+        "fmax_mhz": 100.0,
+        "inferences_per_s_at_fmax": 1562500,
+    }
+    nn["rows"][0]["synth_command"] = "vhls synth x --fpga ecp5-85k --freq 200"
+    md = report.render(res)
+    # LUT-equivalent = 900 + 2*100 + 4*50 = 1300; latency 269 cycles at 100 MHz = 2,690 ns
+    assert "| jet_mlp | 68 | 1,300 | 900 | 100 | 50 | 1,300 | 4 | 6 | 100 | 1,562,500 |" in md
+    assert "| vhls jet_mlp parallel 68 | 2,690 ns | 269 | 4 | 1,300 | ECP5-85k @ 100 MHz |" in md
+    assert "quick mode skips synthesis" not in md
