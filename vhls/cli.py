@@ -1,9 +1,8 @@
 """The `vhls` command line. User errors print one line `vhls: error: <where>: <what>` and exit 2."""
 
 import argparse
-import os
+import io
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,15 +51,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _write_atomic(path: Path, array: np.ndarray) -> None:
+    from vhls.backends.synth.tools import atomic_write
+
+    buf = io.BytesIO()
+    np.save(buf, array)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, buf.getvalue())
 
 
 def _load_npy(path: str) -> np.ndarray:

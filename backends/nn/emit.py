@@ -132,7 +132,7 @@ def build(model: Any, out_dir: str | Path, parallel: Parallel = None, name: str 
                              "input_type": np.str_(str(d.net.in_type)),
                              "output_type": np.str_(str(d.net.out_type))}),
         f"{d.name}.core": _core_file(d),
-        **{f"tb/{k}": v for k, v in _testbench(d, rep, raw, want, seed).items()},
+        **{f"tb/{k}": v for k, v in _testbench(d, raw, want, seed).items()},
     }
     (out / "tb").mkdir(parents=True, exist_ok=True)
     for fname, content in files.items():
@@ -307,18 +307,24 @@ def _bench_text() -> str:
     return Path(spec.origin).read_text(encoding="utf-8")
 
 
-def _testbench(d: Design, rep: dict, raw: np.ndarray, want: np.ndarray, seed: int) -> dict[str, str]:
-    tot = rep["total"]
-    cfg = {
+def bench_config(d: Design, raw: np.ndarray, want: np.ndarray, seed: int, throughput_vectors: int | None = None,
+                 p_valid: float = 0.6, p_ready: float = 0.6) -> dict:
+    """What the cocotb bench (vhls.sim.nn.bench) reads: vectors, golden outputs, predictions, stall odds."""
+    tot = d.report()["total"]
+    return {
         "inputs": pack_rows(raw, d.net.in_type),
         "outputs": pack_rows(want, d.net.out_type),
         "seed": seed,
         "predicted_cycles": tot["predicted_cycles_per_inference"],
         "latency": tot["latency"],
-        "throughput_vectors": max(8, 2 * len(d.stages) + 6),
-        "p_valid": 0.6,
-        "p_ready": 0.6,
+        "throughput_vectors": throughput_vectors or max(8, 2 * len(d.stages) + 6),
+        "p_valid": p_valid,
+        "p_ready": p_ready,
     }
+
+
+def _testbench(d: Design, raw: np.ndarray, want: np.ndarray, seed: int) -> dict[str, str]:
+    cfg = bench_config(d, raw, want, seed)
     header = f"# Copied from vhls.sim.nn.bench by {GENERATOR}; configured by config.json (see run.py).\n"
     return {
         "bench.py": header + _bench_text(),

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vhls.backends.nn.emit import GENERATOR, Design, copy_verilog, design, golden, make_vectors, pack_rows
+from vhls.backends.nn.emit import (
+    GENERATOR,
+    Design,
+    bench_config,
+    copy_verilog,
+    design,
+    golden,
+    make_vectors,
+)
 from vhls.backends.nn.plan import Parallel
 from vhls.backends.synth.tools import verilator_environ
 from vhls.ir.errors import VhlsError
@@ -62,7 +70,7 @@ class VerifyResult:
 
 
 # ---------------------------------------------------------------------------------------------- vectors
-# make_vectors, golden and pack_rows live with `build`, which also writes them to vectors.npz and tb/config.json.
+# make_vectors, golden and bench_config live with `build`, which also writes them to vectors.npz and tb/.
 
 
 def unpack(word: int, n: int, t: Fixed) -> list[int]:
@@ -124,16 +132,7 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
             work.mkdir(parents=True, exist_ok=True)
         if verilog_path is None:
             verilog_path = copy_verilog(d, work / "rtl")
-        cfg = {
-            "inputs": pack_rows(raw, d.net.in_type),
-            "outputs": pack_rows(want, d.net.out_type),
-            "seed": seed,
-            "predicted_cycles": tot["predicted_cycles_per_inference"],
-            "latency": tot["latency"],
-            "throughput_vectors": k,
-            "p_valid": p_valid,
-            "p_ready": p_ready,
-        }
+        cfg = bench_config(d, raw, want, seed, k, p_valid, p_ready)
         cfg_path, res_path = work / "vectors.json", work / "result.json"
         cfg_path.write_text(json.dumps(cfg))
         res_path.unlink(missing_ok=True)
