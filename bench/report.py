@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/report.py [--results bench/results] [--out docs/BENCHMARKS.md]
 
-Only what a results file holds is shown; a figure with no measurement behind it reads "not measured". The
-published reference figures are the ones recorded in /work/shared/DESIGN.md ("Reference figures"), with sources.
+Only what a results file holds is shown; a figure with no measurement behind it reads "not measured". Published
+reference figures (`REFERENCES`) are cited beside each row; plots (bench/plots.py, docs/img/) are linked when present.
 """
 
 import argparse
@@ -14,24 +14,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NM = "not measured"
 
-# Published / previously measured reference figures (DESIGN.md "Reference figures"); never produced by this script.
+# Published / previously measured reference figures; never produced by this script. Sources are cited in each entry;
+# figures "as recorded in DESIGN.md" were collected in /work/shared/DESIGN.md ("Reference figures").
 REFERENCES = {
     "hls4ml": {
         "what": "hls4ml jet-tagging MLP 16→64→32→32→5 (ReLU), Xilinx VU9P @ 200 MHz",
         "rows": [("16-bit PTQ", "50 ns", "1,852", "89k"), ("6-bit QAT", "45 ns", "38", "63k")],
-        "source": 'published hls4ml jet-tagging results, as recorded in DESIGN.md "Reference figures"',
+        "clock_mhz": 200,
+        "source": "J. Duarte et al., Fast inference of deep neural networks in FPGAs for particle physics, JINST 13 "
+        "(2018) P07027, arXiv:1804.06913 (the jet-tagging model); the 16-bit and 6-bit rows as recorded in DESIGN.md",
     },
     "finn": {
-        "what": "FINN TFC-w1a1 (MLP 784→64→64→64→10, 1-bit weights and activations) @ 100 MHz",
-        "fps": "~837k FPS",
-        "source": 'published FINN throughput, as recorded in DESIGN.md "Reference figures"',
+        "what": "FINN (Umuroglu et al., FINN: A Framework for Fast, Scalable Binarized Neural Network Inference, "
+        "FPGA'17, arXiv:1612.07119)",
+        "rows": [
+            ("FINN TFC-w1a1 (784→64→64→64→10, 1-bit)", "~837k", 100, "as recorded in DESIGN.md"),
+            ("FINN fastest MNIST MLP, Xilinx ZC706 (< 25 W), 95.8 % MNIST accuracy", "12.3 M", None,
+             "arXiv:1612.07119 abstract (0.31 µs latency)"),
+        ],
+    },
+    "ssa": {
+        "what": "SSA (stochastic simulated annealing with integral stochastic computing, Onizawa et al.)",
+        "figure": "mean cut about 98 % of best known on G-set, 1000 steps",
+        "source": 'N. Onizawa et al. (Tohoku University / McGill), as recorded in DESIGN.md "p-bit annealing"',
     },
     "dwave": {
         "what": "dwave-samplers simulated annealing, G1, 1000 sweeps",
         "mean_cut": "11595 (99.75 %)",
         "ms_per_read": "~34 ms",
-        "source": 'measured on this machine by an earlier session, as recorded in DESIGN.md "Reference figures"',
+        "source": 'dwave-samplers (D-Wave, open source), measured on this machine by an earlier session, as recorded '
+        'in DESIGN.md "Reference figures"',
     },
+}
+IMAGES = {  # bench/plots.py's outputs, relative to docs/
+    "img/nn_cycles.png": "Cycles per inference vs multipliers (measured, predicted, MACs/multipliers bound)",
+    "img/cost_vs_synth.png": "Cost-model estimate vs yosys synthesis",
+    "img/anneal_cut_vs_steps.png": "Annealer mean cut vs steps per read",
 }
 
 
@@ -129,7 +147,9 @@ def section_nn(res: dict) -> list[str]:
         return [*out, NM, ""]
     reps = ", ".join(sorted({str(r["build_verify_repeats"]) for r in d["rows"] if "build_verify_repeats" in r})) or NM
     out += [
-        f"Simulated with {d['sim']} on {d['vectors']} vectors; cycles are per inference in steady state; "
+        f"Simulated with {d['sim']} on {d['vectors']} vectors"
+        + "".join(f" ({k}: {v})" for k, v in (d.get("vectors_per_example") or {}).items())
+        + "; cycles are per inference in steady state; "
         f"build and verify times are the median of {reps} run(s) of `vhls build` / `vhls verify` (wall time of the "
         "subprocess, Python start-up included).",
         "",
@@ -196,7 +216,9 @@ def section_nn(res: dict) -> list[str]:
                     rs.get("ff"),
                     rs.get("dsp"),
                     rs.get("bram"),
-                    s.get("fmax_mhz"),
+                    rs.get("io"),
+                    s.get("fmax_mhz") or (f"not placed (exit {r['synth_returncode']})" if r.get("synth_returncode")
+                                          else None),
                     s.get("inferences_per_s_at_fmax"),
                     cmd(r.get("synth_command")),
                 ]
@@ -212,41 +234,55 @@ def section_nn(res: dict) -> list[str]:
                 "FF",
                 "DSP",
                 "BRAM",
+                "I/O pins (of 365)",
                 "Fmax (MHz)",
                 "inferences/s at Fmax",
                 "command",
             ],
             srows,
         )
+        out += [
+            "Resources are yosys `synth_ecp5` counts (written even when place and route cannot run); a design whose "
+            "top-level ports need more than the CABGA381 package's 365 I/O pins is not placed, so it has no Fmax.",
+            "",
+        ]
     else:
         why = " (quick mode skips synthesis)" if d.get("mode") == "quick" else ""
         out += [f"LUT/FF/DSP/BRAM/Fmax, inferences/s at Fmax: {NM}{why}.", ""]
     for r in d["rows"]:
-        for k in ("build_verify_error", "synth_error"):
+        for k in ("build_verify_error", "synth_error", "synth_skipped"):
             if k in r:
                 out.append(f"- {r['example']} {r['parallel']}: {k.replace('_', ' ')}: {r[k]}")
     missing = [
         f"- {e['example']} ({', '.join(e['parallel'])}): {NM} — `{e['command']}` failed: {e['error']}"
         for e in d.get("errors", [])
     ]
-    missing.append(f"- FINN-TFC-shaped MLP (784→64→64→64→10, low precision): {NM} (no such example in examples/).")
-    out += ["", "Not measured:", "", *missing, ""]
+    if missing:
+        out += ["", "Not measured:", "", *missing]
+    out.append("")
     return out
+
+
+def _nn_rows(res: dict, example: str) -> list[dict]:
+    return [r for r in (res.get("nn_accelerator") or {}).get("rows", []) if r["example"] == example]
 
 
 def section_references(res: dict) -> list[str]:
     out = [
         "## Beside the published reference figures",
         "",
-        "vhls rows are measured by this run (command beside each); reference rows are not re-measured.",
+        "vhls rows are measured by this run (command beside each); reference rows are published figures, not "
+        "re-measured. The devices differ (Xilinx UltraScale+/Zynq vs Lattice ECP5 with open-source place and route), "
+        "so the machine-independent columns are the cycle counts: latency in clock cycles, cycles per inference.",
         "",
     ]
-    nn = res.get("nn_accelerator") or {"rows": []}
     h = REFERENCES["hls4ml"]
-    rows = [[f"hls4ml {p}", lat, "—", dsp, lut, "VU9P @ 200 MHz", h["source"]] for p, lat, dsp, lut in h["rows"]]
-    for r in nn["rows"]:
-        if r["example"] != "jet_mlp":
-            continue
+    rows = [
+        [f"hls4ml {p}", lat, f"{round(float(lat.split()[0]) * h['clock_mhz'] / 1e3)}", "—", dsp, lut, "VU9P @ 200 MHz",
+         h["source"]]
+        for p, lat, dsp, lut in h["rows"]
+    ]
+    for r in _nn_rows(res, "jet_mlp"):
         s = r.get("synth") or {}
         rs = s.get("resources") or {}
         fmax = s.get("fmax_mhz")
@@ -256,6 +292,7 @@ def section_references(res: dict) -> list[str]:
                 f"vhls jet_mlp parallel {r['parallel']}",
                 ns,
                 f"{r['measured_latency']:,}",
+                fmt(r.get("measured_cycles")),
                 fmt(rs.get("dsp")),
                 fmt(lut_equivalent(rs)),
                 f"ECP5-85k @ {fmt(fmax)} MHz" if fmax else "ECP5-85k (not synthesised)",
@@ -268,6 +305,7 @@ def section_references(res: dict) -> list[str]:
             "design",
             "latency",
             "latency (cycles)",
+            "cycles/inference",
             "DSP",
             "LUT (vhls: ECP5 LUT4-equivalent)",
             "device",
@@ -275,18 +313,50 @@ def section_references(res: dict) -> list[str]:
         ],
         rows,
     )
+    out += [
+        "hls4ml's design is fully unrolled (reuse factor 1: one inference per clock); vhls folds the MACs onto the "
+        "given number of multipliers, so its cycles per inference are MACs/multipliers and its DSP count is far "
+        "smaller.",
+        "",
+    ]
     f = REFERENCES["finn"]
     out += [f"### {f['what']}", ""]
-    out += table(
-        ["design", "throughput", "source / command"],
-        [
-            ["FINN TFC-w1a1", f"{f['fps']} @ 100 MHz", f["source"]],
-            ["vhls TFC-shaped MLP", NM, "no TFC-shaped example exists yet"],
-        ],
-    )
+    frows = []
+    for name, fps, mhz, src in f["rows"]:
+        cyc = "—"
+        if mhz:
+            n = float(fps.strip("~").rstrip("k")) * (1e3 if fps.endswith("k") else 1)
+            cyc = f"{mhz * 1e6 / n:,.0f}"
+        frows.append([name, f"{fps} FPS" + (f" @ {mhz} MHz" if mhz else ""), cyc, "— (XNOR/popcount)", src])
+    tfc = _nn_rows(res, "finn_tfc")
+    for r in tfc:
+        s = r.get("synth") or {}
+        ips = s.get("inferences_per_s_at_fmax")
+        frows.append(
+            [
+                f"vhls finn_tfc parallel {r['parallel']} (ternary weights, 2-bit activations)",
+                f"{ips:,} inferences/s @ {fmt(s.get('fmax_mhz'))} MHz" if ips else f"{NM} (not synthesised)",
+                fmt(r.get("measured_cycles")),
+                f"{r['multipliers']:,}",
+                cmd(r.get("synth_command") or r.get("measure_command")),
+            ]
+        )
+    if not tfc:
+        frows.append(["vhls finn_tfc", NM, NM, NM, "no finn_tfc row in bench/results/nn_accelerator.json"])
+    out += table(["design", "throughput", "cycles/inference", "multipliers", "source / command"], frows)
+    out += [
+        "FINN computes binary products with XNOR and popcount in LUTs (no multipliers) and unfolds TFC-w1a1 far "
+        "further than the vhls points above; vhls uses one (narrow) multiplier per MAC lane, so its cycles per "
+        "inference follow MACs/multipliers.",
+        "",
+    ]
     w = REFERENCES["dwave"]
-    out += [f"### {w['what']}", ""]
-    rows = [["dwave SA (reference)", w["mean_cut"], w["ms_per_read"], "—", w["source"]]]
+    ssa = REFERENCES["ssa"]
+    out += [f"### {w['what']}; {ssa['what']}", ""]
+    rows = [
+        ["dwave SA (reference)", w["mean_cut"], w["ms_per_read"], "—", w["source"]],
+        ["SSA (published)", ssa["figure"], "—", "—", ssa["source"]],
+    ]
     an = res.get("anneal_quality") or {}
     for r in an.get("rows", []):
         if r["instance"] == "G1":
@@ -301,6 +371,74 @@ def section_references(res: dict) -> list[str]:
                 ]
             )
     out += table(["solver", "mean cut (% of best known)", "time per read (CPU)", "reads", "source / command"], rows)
+    return out
+
+
+def section_hls4ml(res: dict) -> list[str]:
+    out = ["## Bit-exactness against hls4ml's C++ emulation", ""]
+    d = res.get("hls4ml_compare")
+    if not d:
+        return [*out, NM, ""]
+    if "skipped" in d or "error" in d:
+        why = d.get("skipped") or f"failed: {d['error']}"
+        return [*out, f"{NM}: `{d['command']}` {why}. Install the optional extra: `pip install -e '.[bench]'`.", ""]
+    out += [
+        f"hls4ml {d.get('hls4ml_version', '?')} (`hls_model.compile()` + `predict`, g++ only) against the vhls golden "
+        "model on the same weights and inputs; outputs compared exactly. Inputs: each example's data plus "
+        f"{d.get('random', '?')} random vectors over the whole input type (these reach overflow and wrap-around). "
+        "`vhls precisions`: hls4ml configured per layer to the example's own types (weights RND/SAT, an "
+        "accumulator as wide as vhls's exact one); `hls4ml defaults`: ap_fixed<16,6> (TRN, WRAP) everywhere, "
+        "vhls given the same. The last column counts outputs that change between the two configurations (so a 0 "
+        "in the differing column is not vacuous).",
+        "",
+    ]
+    rows = []
+    notes = []
+    for r in d.get("rows", []):
+        inputs = ", ".join(f"{k} {v}" for k, v in r.get("inputs", {}).items())
+        first = r.get("first_difference")
+        rows.append(
+            [
+                r["example"],
+                r["config"],
+                inputs,
+                r["outputs_compared"],
+                f"**{r['outputs_differ']:,}** ({r['vectors_differ']:,} vectors)",
+                f"{first['layer']} ({first['kind']})" if first else "—",
+                r.get("outputs_differ_between_configs"),
+            ]
+        )
+        if r["outputs_differ"]:
+            wq = r.get("weights_quantised_differently") or {}
+            left = r.get("outputs_differ_if_vhls_reads_hls4ml_weight_text")
+            notes.append(
+                f"- {r['example']} [{r['config']}]: first difference at hls4ml layer {first['layer']} "
+                f"(vector {first['vector']}, output {first['output']}: vhls {first['vhls']}, hls4ml "
+                f"{first['hls4ml']}). Weights quantised differently: "
+                f"{', '.join(f'{k} {v}' for k, v in wq.items())}. hls4ml writes the float weights as decimal text "
+                "with 10 fraction digits and quantises that text, so weights smaller than 5e-11 (BatchNorm-folded "
+                "weights of pixels that are 0 in every training image) become 0, while vhls truncates (floors) the "
+                "binary value to -1 lsb. With hls4ml's weight text, vhls differs in "
+                f"**{fmt(left)}** outputs." if first else f"- {r['example']} [{r['config']}]: {r['outputs_differ']}"
+            )
+    out += table(
+        ["example", "configuration", "inputs", "outputs compared", "outputs that differ", "first differing layer",
+         "outputs the other configuration changes"],
+        rows,
+    )
+    if notes:
+        out += ["Differences explained:", "", *notes, ""]
+    out += [f"Command: `{d['command']}`", ""]
+    return out
+
+
+def section_plots(res: dict, images: list[str]) -> list[str]:
+    out = ["## Plots", ""]
+    shown = [i for i in IMAGES if i in images]
+    if not shown:
+        return [*out, f"{NM} (bench/plots.py wrote no image; it needs matplotlib and results to draw).", ""]
+    for i in shown:
+        out += [f"![{IMAGES[i]}]({i})", "", f"*{IMAGES[i]}* (`bench/plots.py`, from `bench/results/*.json`)", ""]
     return out
 
 
@@ -399,10 +537,11 @@ def section_anneal(res: dict) -> list[str]:
     d = res.get("anneal_quality")
     if not d or "error" in d:
         return [*out, NM + (f" (`{d['command']}` failed: {d['error']})" if d else ""), ""]
+    others = sorted(k for k in res if k.startswith("anneal_") and k != "anneal_quality")
     out += [
         f"1000 steps / sweeps per read; time per read is the median over {d['outer_runs']} runs of the command "
-        "(CPU; the SSA figure is the numpy golden model, not hardware). Equal-time comparison and RTL: "
-        f"{NM}.",
+        "(CPU; the SSA figure is the numpy golden model, not hardware)."
+        + ("" if others else f" Equal-time comparison and RTL: {NM}."),
         "",
     ]
     rows = [
@@ -423,10 +562,43 @@ def section_anneal(res: dict) -> list[str]:
         rows,
     )
     out += [f"Command: `{d['command']}`", ""]
+    for name in others:
+        out += generic(name, res[name])
     return out
 
 
-def render(results: dict[str, dict]) -> str:
+def generic(name: str, d: dict) -> list[str]:
+    """Any other results file (e.g. the annealer's equal-time and RTL runs): its command and its rows, as written."""
+    out = [f"### `bench/results/{name}.json`", ""]
+    if "error" in d:
+        return [*out, f"{NM} (`{d.get('command')}` failed: {d['error']})", ""]
+    if d.get("description"):
+        out += [str(d["description"]), ""]
+    facts = []
+    for k, v in d.items():
+        if k in ("name", "mode", "machine", "bench_seconds", "command", "rows", "description", "error"):
+            continue
+        if isinstance(v, dict):
+            v = ", ".join(f"{a}={b}" for a, b in v.items() if not isinstance(b, list | dict)) or None
+        if v is not None and not isinstance(v, list):
+            facts.append(f"- {k}: {fmt(v)}")
+    if facts:
+        out += [*facts, ""]
+    rows = [r for r in d.get("rows", []) if isinstance(r, dict)]
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k, v in r.items() if k not in cols and not isinstance(v, list | dict)]
+    if rows:
+        out += table(cols, [[r.get(k) if r.get(k) is not None else NM for k in cols] for r in rows])
+    else:
+        out += [NM + " (no rows)", ""]
+    if d.get("command"):
+        out += [f"Command: `{d['command']}`", ""]
+    return out
+
+
+def render(results: dict[str, dict], images: list[str] | None = None) -> str:
+    """The page; `images` are the plot paths (relative to docs/) that exist, shown in the Plots section."""
     mode = (results.get("run") or {}).get("mode")
     lines = [
         "# Benchmarks",
@@ -438,8 +610,10 @@ def render(results: dict[str, dict]) -> str:
     ]
     if mode:
         lines += [f"This page was generated from a **{mode}** run.", ""]
-    for sec in (section_machine, section_interp, section_nn, section_references, section_cost, section_anneal):
+    for sec in (section_machine, section_interp, section_nn, section_references, section_hls4ml, section_cost,
+                section_anneal):
         lines += sec(results)
+    lines += section_plots(results, images or [])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -454,7 +628,8 @@ def main() -> int:
     args = ap.parse_args()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(load_results(Path(args.results))))
+    images = [i for i in IMAGES if (out.parent / i).is_file()]
+    out.write_text(render(load_results(Path(args.results)), images))
     print(f"wrote {out}")
     return 0
 

@@ -3,9 +3,10 @@
     .venv/bin/python bench/run.py            # full (make bench; synthesis included, tens of minutes)
     .venv/bin/python bench/run.py --quick    # make bench-quick (<= 5 min on 2 cores; no synthesis)
 
-Every figure comes from one of the existing measurement scripts, run as a subprocess; the exact command is stored
-beside its numbers. Timings are medians of repeated runs. Each benchmark writes bench/results/<name>.json (with the
-machine description); bench/report.py turns those files into docs/BENCHMARKS.md.
+Every figure comes from one of the measurement scripts, run as a subprocess; the exact command is stored beside its
+numbers. Timings are medians of repeated runs. Each benchmark writes bench/results/<name>.json (with the machine
+description); bench/plots.py draws docs/img/*.png from them and bench/report.py writes docs/BENCHMARKS.md. The hls4ml
+comparison runs when hls4ml (the optional `bench` extra) is installed and is recorded as skipped otherwise.
 """
 
 import argparse
@@ -33,8 +34,21 @@ PY = sys.executable
 VHLS = str(Path(PY).parent / "vhls")
 
 # (example, parallelism settings) per mode; measure runs them, `vhls build`/`verify` time them.
-NN_QUICK = [("jet_mlp", ["seq", "68"]), ("digits_mlp", ["seq", "64"]), ("digits_cnn", ["seq"])]
-NN_FULL = [("jet_mlp", ["seq", "68", "300"]), ("digits_mlp", ["seq", "64", "256"]), ("digits_cnn", ["seq"])]
+# Quick: one point per network (the full run adds the sequential and the larger points).
+NN_QUICK = [("jet_mlp", ["68"]), ("digits_mlp", ["64"]), ("finn_tfc", ["64"]), ("digits_cnn", ["seq"])]
+NN_FULL = [
+    ("jet_mlp", ["seq", "68", "300"]),
+    ("digits_mlp", ["seq", "64", "256"]),
+    ("finn_tfc", ["64", "256"]),
+    ("digits_cnn", ["seq"]),
+]
+# Place and route of the largest points takes 10+ minutes each on 2 cores; the full run keeps to <= 30 min by
+# synthesising only points up to this many multipliers (every point is still measured, built and verified).
+SYNTH_MAX_MULTIPLIERS = 128
+HLS4ML_EXAMPLES = ["jet_mlp", "digits_mlp", "finn_tfc"]
+# Fewer vectors where one inference takes thousands of simulated cycles (the sequential CNN).
+VECTORS_FULL = {"digits_cnn": 10}
+VECTORS_QUICK = {"digits_cnn": 4}
 GSET_FULL = ["G1", "G2", "G3", "G6", "G11", "G12", "G15", "G22"]
 
 
@@ -174,7 +188,8 @@ def bench_cost_speed(run: Runner, quick: bool) -> dict:
 def bench_cost_calibration(run: Runner, quick: bool) -> tuple[str, dict]:
     name = "cost_calibration_quick" if quick else "cost_calibration"
     out = RESULTS / f"{name}.json"
-    cmd = [PY, "bench/cost_calibration.py", "--out", str(out)] + (["--quick"] if quick else ["--flow", "3"])
+    # Two place-and-route points: the larger ones repeat what the nn step synthesises anyway (full-run time budget).
+    cmd = [PY, "bench/cost_calibration.py", "--out", str(out)] + (["--quick"] if quick else ["--flow", "2"])
     r = run.run(cmd, timeout=3600)
     if r["returncode"] != 0 or not out.exists():
         return name, {"command": r["command"], "error": error_of(r)}
@@ -185,12 +200,12 @@ def bench_cost_calibration(run: Runner, quick: bool) -> tuple[str, dict]:
 
 
 def bench_nn(run: Runner, quick: bool, progress: Progress, task) -> dict:
-    vectors = 10 if quick else 50
     rows: list[dict] = []
     errors: list[dict] = []
     repeats = 1 if quick else 3
     plan = NN_QUICK if quick else NN_FULL
     for ex, pars in plan:
+        vectors = VECTORS_QUICK.get(ex, 10) if quick else VECTORS_FULL.get(ex, 50)
         model = f"examples/{ex}.py"
         cmd = [
             PY,
@@ -238,7 +253,9 @@ def bench_nn(run: Runner, quick: bool, progress: Progress, task) -> dict:
                 row["verify_seconds"] = round(statistics.median(vt), 2)
                 row["build_verify_repeats"] = len(bt)
                 row["sim_cycles_per_s"] = round(m["sim_cycles"] / m["sim_seconds"]) if m["sim_seconds"] else None
-            if not quick and bt:
+            if not quick and bt and m["multipliers"] > SYNTH_MAX_MULTIPLIERS:
+                row["synth_skipped"] = f"more than {SYNTH_MAX_MULTIPLIERS} multipliers (full-run time budget)"
+            elif not quick and bt:
                 progress.update(task, description=f"nn: synth {ex} {par} (yowasp, minutes)")
                 s = run.run([VHLS, "synth", str(out), "--fpga", "ecp5-85k", "--freq", "200"], timeout=3600)
                 row["synth_command"] = s["command"]
@@ -246,6 +263,8 @@ def bench_nn(run: Runner, quick: bool, progress: Progress, task) -> dict:
                 sd = json.loads(sj.read_text()).get("ecp5-85k") if sj.exists() else None
                 if sd:  # written even when the 200 MHz target is missed (then `vhls synth` may exit non-zero)
                     row["synth_returncode"] = s["returncode"]
+                    if s["returncode"] != 0:
+                        row["synth_error"] = error_of(s)
                     row["synth"] = {
                         k: sd.get(k)
                         for k in ("resources", "fmax_mhz", "target_mhz", "synth_seconds", "pnr_seconds", "fits")
@@ -255,7 +274,21 @@ def bench_nn(run: Runner, quick: bool, progress: Progress, task) -> dict:
                 else:
                     row["synth_error"] = error_of(s)
             rows.append(row)
-    return {"vectors": vectors, "sim": "icarus", "rows": rows, "errors": errors}
+    return {"vectors": 10 if quick else 50, "vectors_per_example": VECTORS_QUICK if quick else VECTORS_FULL,
+            "sim": "icarus", "rows": rows, "errors": errors}
+
+
+def bench_hls4ml(run: Runner, quick: bool) -> dict:
+    """Bit-exact comparison with hls4ml's C++ emulation; skipped (not an error) when hls4ml is not installed."""
+    out = TMP / "hls4ml_compare.json"
+    cmd = [PY, "bench/hls4ml_compare.py", "--random", "200" if quick else "1000", "--json", str(out),
+           "--examples", *(HLS4ML_EXAMPLES[:1] if quick else HLS4ML_EXAMPLES)]  # quick: jet_mlp only
+    r = run.run(cmd, timeout=1800)
+    if r["returncode"] == 2:
+        return {"command": r["command"], "skipped": r["stdout"].strip() or "hls4ml is not installed"}
+    if r["returncode"] != 0 or not out.exists():
+        return {"command": r["command"], "error": error_of(r)}
+    return {"command": r["command"], **json.loads(out.read_text())}
 
 
 def bench_anneal(run: Runner, quick: bool) -> dict:
@@ -324,7 +357,7 @@ def main() -> int:
         path.write_text(json.dumps(data, indent=2) + "\n")
         written.append(str(path.relative_to(ROOT)))
 
-    steps = ["interp_speed", "cost_speed", "cost_calibration", "nn_accelerator", "anneal_quality"]
+    steps = ["interp_speed", "cost_speed", "cost_calibration", "nn_accelerator", "hls4ml_compare", "anneal_quality"]
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -348,6 +381,8 @@ def main() -> int:
                 save(name, data, time.perf_counter() - t0)
             elif step == "nn_accelerator":
                 save(step, bench_nn(run, args.quick, progress, task), time.perf_counter() - t0)
+            elif step == "hls4ml_compare":
+                save(step, bench_hls4ml(run, args.quick), time.perf_counter() - t0)
             elif step == "anneal_quality":
                 save(step, bench_anneal(run, args.quick), time.perf_counter() - t0)
             progress.advance(overall)
@@ -356,6 +391,10 @@ def main() -> int:
     wall = time.perf_counter() - t_start
     cmd = ".venv/bin/python bench/run.py" + (" --quick" if args.quick else "")
     save("run", {"command": cmd, "wall_seconds": round(wall, 1), "results": list(written)}, wall)
+    img = str(Path(args.out).parent / "img")
+    plots = [PY, str(ROOT / "bench" / "plots.py"), "--results", str(RESULTS), "--out", img]
+    if subprocess.run(plots, cwd=ROOT, check=False).returncode != 0:
+        console.print("[yellow]plots failed[/yellow] (is matplotlib installed? `pip install -e '.[plot]'`)")
     rep = [PY, str(ROOT / "bench" / "report.py"), "--results", str(RESULTS), "--out", args.out]
     subprocess.run(rep, cwd=ROOT, check=True)
     console.print(

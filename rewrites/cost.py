@@ -14,10 +14,12 @@ What is exact and what is an estimate:
   * LUT, FF, BRAM: an analytical model of the components in backends/nn (adder trees, accumulators, bias
     pipelines, requantisers, ROMs, ping-pong buffers, FIFOs, control), with yosys's memory mapping rule below.
     Calibrated against yosys synthesis (`synth_ecp5`, `synth_ice40 -dsp`; cell counts after synthesis, not after
-    place and route) by bench/cost_calibration.py; results in bench/results/cost_calibration.json. On 15 jet/digits
-    points (11 fit one FF scale factor, `Target.ff_scale`; 4 held out): DSP exact on all, BRAM exact on 14/15,
-    FF mean |error| 4 % (max 10 %), LUT mean |error| 10 % (max 28 %, wide SIMD trees under-estimated). Treat LUTs
-    as estimates; nothing here models timing (Fmax) or place-and-route packing.
+    place and route) by bench/cost_calibration.py; results in bench/results/cost_calibration.json. The structural
+    LUT count of each component (`stage_parts`) is weighted per target (`Target.lut_weights`: MAC array, ROMs,
+    the rest; least squares over the fit points), FFs by one `Target.ff_scale`. On the 14 jet/digits points yosys
+    synthesised cleanly (10 fit, 4 held out; one iCE40 point is excluded, see the JSON): DSP exact on all, BRAM
+    exact on 13/14, LUT mean |error| 4.7 % (max 11.2 %), FF mean 3.3 % (max 8.0 %). Treat LUTs as estimates;
+    nothing here models timing (Fmax) or place-and-route packing.
 
 Memory rule: a memory of one word is a constant; otherwise yosys memory_libmap's choice is emulated with its own
 costs (soft logic width·depth for RAM, width·depth/16 for ROM; `cost 128` per ECP5 DP16KD, `cost 64` per iCE40
@@ -34,9 +36,11 @@ from dataclasses import dataclass, fields, replace
 
 from vhls.backends.nn.plan import (
     ISSUE_TO_MAC,
+    PRODUCT_STAGES,
     TREE_LEVELS_PER_STAGE,
     Parallel,
     StagePlan,
+    fixed_cycles,
     plan,
     predicted_latency,
     tree_stages,
@@ -48,7 +52,8 @@ from vhls.rewrites.targets import Target
 
 LUTRAM_WORDS = 16  # words per LUT4 of distributed RAM/ROM
 MUX_INPUTS_PER_LUT = 3  # a binary mux tree costs about (n - 1) / 3 LUT4 per bit (LUT4 + PFUMX)
-SHIFTX_LUT_PER_INPUT = 1  # `word_select` by a counter ($shiftx): about one LUT4 per extra word per bit (yosys, ECP5)
+SHIFTX_LUT_PER_INPUT = 1.2  # `word_select` by a counter ($shiftx): LUT4 per extra word per bit (yosys, ECP5: 1.05
+# for 2 words, 1.2 for 64, measured with `synth_ecp5 -noflatten` on digits_mlp's input buffers)
 CONTROL_LUT, CONTROL_FF = 24, 12  # per stage, besides the counters sized below
 FIFO_CONTROL_LUT, FIFO_CONTROL_FF = 12, 4
 
@@ -246,55 +251,72 @@ def requant_lane(acc: Fixed, ops: Sequence[PostOp]) -> int:
     return lut
 
 
-def stage_resources(s: StagePlan, t: Target) -> Resources:
-    """Every component of one dense stage (dense.py): buffer, ROMs, MAC array, requantiser, FIFO, control."""
+PARTS = ("products", "mac", "rom", "buffer", "requant", "fifo", "control")
+
+
+def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
+    """Every component of one dense stage (dense.py), by name: multipliers, MAC array registers and adder trees,
+    weight and bias ROMs, input buffer, requantiser, output FIFO, control (structural counts, before scaling)."""
     ly, pe, simd, chunk = s.layer, s.pe, s.simd, s.chunk
     wx, ww, wa, wo = ly.in_type.width, ly.w_type.width, ly.acc_type.width, ly.out_type.width
     pt = ly.prod_type
     wp = pt.width - max(0, pt.frac - ly.acc_type.frac)
-    r = _dense_products(ly, pe, simd, t)
-    # Product registers (bits above the accumulator's are unused: trimmed), adder trees, accumulators (adder +
-    # first/bias select), delayed bias and tags.
+    parts: dict[str, Resources] = {"products": _dense_products(ly, pe, simd, t)}
+    # MAC array (mac.py): registered operands (x shared by the PEs), PRODUCT_STAGES - 1 product registers (bits
+    # above the accumulator's are unused: trimmed), adder trees, accumulators (adder + first/bias select), delayed
+    # bias and tags.
     stages = tree_stages(simd)
     tl, tf = adder_tree(simd, wp, wa)
     # Bias bits above the widest bias value's are sign copies: yosys merges those flip-flops (opt_merge).
     wb = min(wa, max((_signed_bits(int(b)) for b in ly.bias), default=1))
     rnd = pe * simd * wp if ly.prod_q == "RND" and pt.frac > ly.acc_type.frac else 0
-    r += Resources(lut=pe * (tl + 2 * wa) + rnd,
-                   ff=pe * (simd * min(wp, wa) + tf + wa) + pe * wb * (1 + stages) + 3 * (1 + stages) + 1)
+    delay = PRODUCT_STAGES + stages
+    parts["mac"] = Resources(
+        lut=pe * (tl + 2 * wa) + rnd,
+        ff=simd * wx + pe * simd * ww + pe * (simd * min(wp, wa) * (PRODUCT_STAGES - 1) + tf + wa)
+        + pe * wb * delay + 3 * delay + 1)
     # Weight ROM (nf·sf words of PE·SIMD weights) and bias ROM (nf words), each with an output register.
     words = s.nf * s.sf
-    r += memory(words, pe * simd * ww, t, writable=False)
-    r += Resources(ff=pe * simd * ww if words > 1 else 0)
-    r += memory(s.nf, pe * wb, t, writable=False)
-    r += Resources(ff=pe * wb if s.nf > 1 else 0)
-    # Input ping-pong buffer.
+    rom = memory(words, pe * simd * ww, t, writable=False) + Resources(ff=pe * simd * ww if words > 1 else 0)
+    rom += memory(s.nf, pe * wb, t, writable=False) + Resources(ff=pe * wb if s.nf > 1 else 0)
+    parts["rom"] = rom
+    # Input ping-pong buffer (vecbuf.py) and the x slice aligned with the ROM data.
     if uses_memory(chunk, simd):
         bits = _clog2(ly.n_in // simd)
-        r += memory(2 << bits, simd * wx, t, writable=True)
-        if chunk > simd:  # a held beat written word by word: a k:1 word multiplexer
+        # The memory and its registered write port (data, address, enable).
+        buf = memory(2 << bits, simd * wx, t, writable=True) + Resources(ff=simd * wx + bits + 3)
+        if chunk > simd:  # a held beat written word by word: a k:1 word multiplexer (the beat or a held word)
             k = chunk // simd
-            r += Resources(lut=simd * wx * (k - 1) * SHIFTX_LUT_PER_INPUT + 2 * bits + 6,
-                           ff=chunk * wx + _clog2(k) + bits + 4)
+            buf += Resources(lut=round(simd * wx * (k - 1) * SHIFTX_LUT_PER_INPUT) + 2 * bits + 6,
+                             ff=chunk * wx + _clog2(k) + bits + 4)
         else:  # narrower beats gathered into a word: flip-flops with per-beat enables
             k = simd // chunk
-            r += Resources(lut=k + 2 * bits + 6, ff=(simd - chunk) * wx + _clog2(k) + bits + 4)
+            buf += Resources(lut=k + 2 * bits + 6, ff=(simd - chunk) * wx + _clog2(k) + bits + 5)
         read_latency = 1
     else:
         n_sl = 2 * ly.n_in // simd
         beats = ly.n_in // chunk
-        r += Resources(ff=2 * ly.n_in * wx + _clog2(beats) + 4,
-                       lut=simd * wx * (n_sl - 1) * SHIFTX_LUT_PER_INPUT + 2 * beats + 6)
+        buf = Resources(ff=2 * ly.n_in * wx + _clog2(beats) + 4,
+                        lut=round(simd * wx * (n_sl - 1) * SHIFTX_LUT_PER_INPUT) + 2 * beats + 6)
         read_latency = 0
-    r += Resources(ff=simd * wx * (ISSUE_TO_MAC - read_latency))  # x slice aligned with the ROM data
+    parts["buffer"] = buf + Resources(ff=simd * wx * (ISSUE_TO_MAC - read_latency))
     # Requantiser (one register stage), output FIFO, fold counters and credits.
-    r += Resources(lut=pe * requant_lane(ly.acc_type, ly.post), ff=pe * wo + 1)
+    parts["requant"] = Resources(lut=pe * requant_lane(ly.acc_type, ly.post), ff=pe * wo + 1)
     depth = s.fifo_depth
-    r += memory(depth - 1, pe * wo, t, writable=True)
-    r += Resources(lut=FIFO_CONTROL_LUT + 3 * _clog2(depth + 1), ff=pe * wo + FIFO_CONTROL_FF + 3 * _clog2(depth + 1))
+    parts["fifo"] = memory(depth - 1, pe * wo, t, writable=True) + Resources(
+        lut=FIFO_CONTROL_LUT + 3 * _clog2(depth + 1), ff=pe * wo + FIFO_CONTROL_FF + 3 * _clog2(depth + 1))
     cnt = _clog2(s.nf) + _clog2(s.sf) + _clog2(words) + _clog2(depth + 1)
-    r += Resources(lut=CONTROL_LUT + 2 * cnt, ff=CONTROL_FF + cnt + 3 * ISSUE_TO_MAC)
-    return r
+    parts["control"] = Resources(lut=CONTROL_LUT + 2 * cnt, ff=CONTROL_FF + cnt + 3 * ISSUE_TO_MAC)
+    return parts
+
+
+def stage_resources(s: StagePlan, t: Target) -> Resources:
+    """Every component of one dense stage, summed, with the target's per-component LUT calibration applied."""
+    parts = stage_parts(s, t)
+    r = ZERO
+    for part in parts.values():
+        r += part
+    return replace(r, lut=sum(round(part.lut * t.lut_weight(name)) for name, part in parts.items()))
 
 
 def collector(net: Network, last_pe: int) -> Resources:
@@ -320,13 +342,15 @@ class CostModel:
     def evaluate(self, net: Network, parallel: Parallel) -> Cost:
         stages = plan(net, parallel)
         per = tuple(self.stage(s) for s in stages)
+        t = self.target
         total = collector(net, stages[-1].pe)
+        total = replace(total, lut=round(total.lut * t.lut_weight("control")))
         for r in per:
             total = total + r
-        t = self.target
         total = replace(total, lut=round(total.lut * t.lut_scale), ff=round(total.ff * t.ff_scale))
-        return Cost(multipliers=sum(s.multipliers for s in stages), res=total, ii=max(s.cycles for s in stages),
-                    latency=predicted_latency(stages), fclk_mhz=self.target.fclk_mhz, stages=per)
+        ii = max(max(s.cycles for s in stages), fixed_cycles(net))  # window/pool units may be the bottleneck
+        return Cost(multipliers=sum(s.multipliers for s in stages), res=total, ii=ii,
+                    latency=predicted_latency(stages, net), fclk_mhz=self.target.fclk_mhz, stages=per)
 
 
 def estimate(net: Network, parallel: Parallel, target: Target) -> Cost:
@@ -334,5 +358,5 @@ def estimate(net: Network, parallel: Parallel, target: Target) -> Cost:
     return CostModel(target).evaluate(net, parallel)
 
 
-__all__ = ["Cost", "CostModel", "Resources", "adder_tree", "bram_blocks", "const_product", "dsp_blocks",
-           "estimate", "memory", "requant_lane", "stage_resources"]
+__all__ = ["PARTS", "Cost", "CostModel", "Resources", "adder_tree", "bram_blocks", "const_product", "dsp_blocks",
+           "estimate", "memory", "requant_lane", "stage_parts", "stage_resources"]

@@ -10,12 +10,15 @@ Precision variants come from the registered rewrite rules, applied to the model'
   * `as written`   the program unchanged;
   * `narrow_acc`   exact accumulator narrowing (rule narrow_acc, everywhere) — bit-identical outputs;
   * `w<k>`         quantise_weights(k) on every weight literal, then narrow_acc (approximate);
-  * `mixed`        per layer the fewest weight bits whose quantisation alone stays within the accuracy tolerance
-                   (then narrow_acc); kept when the combination itself stays within it.
+  * `mixed`        per layer the fewest weight bits (quantise_weights) and result bits (quantise_result: the
+                   layer's output type narrowed to k bits, the same integer bits) whose change alone stays within the
+                   accuracy tolerance, then narrow_acc; when the combination exceeds the tolerance, the single
+                   changes costing the most accuracy are undone one by one until it fits.
 Accuracy is measured with the golden model (the IR interpreter): top-1 accuracy on the model's `test_set`, or
 else agreement of the argmax with the unmodified model on its `calibration` inputs. `accuracy_drop` is in
 percentage points relative to the unmodified program. Every layer's sensitivity (accuracy drop when only that
-layer is quantised to k bits) is measured too: it names the layer that limits an unreachable tolerance.
+layer's weights, or only its results, are quantised to k bits) is measured too: it names the layer that limits an
+unreachable tolerance.
 
 Tilings: for every candidate initiation interval II (each stage's possible cycle count), each layer keeps the
 (PE, SIMD) choices meeting II with at most `balance` times the fewest multipliers that meet it (as
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
 
 OBJECTIVES = ("throughput", "latency", "area")
 DEFAULT_BITS = (8, 6, 4)
+DEFAULT_RESULT_BITS = (12, 10, 8)
 POOL_MIN_JOBS = 12  # accuracy evaluations run in a process pool from this many (and more than one worker)
 
 
@@ -61,6 +65,7 @@ class Variant:
     exact: bool
     weight_bits: tuple[int, ...]
     accuracy: float = math.nan
+    result_bits: tuple[int, ...] = ()
     drop: float = math.nan
 
 
@@ -97,9 +102,30 @@ def _layer_lets(prog: Program, net: Network) -> list[str] | None:
     return names
 
 
-def _quantised(prog: Program, bits: Sequence[int | None], lets: Sequence[str]) -> tuple[Program, tuple[str, ...]]:
-    """quantise_weights(k) on each layer's literal (None: unchanged), then narrow_acc everywhere."""
+def _result_lets(prog: Program, net: Network) -> list[str]:
+    """The let bound to each layer's result, in layer order, for every layer but a last one that is not let-bound
+    (its result is the program's: its type stays)."""
+    from vhls.rewrites.lower_hw import is_stage, weight_names
+
+    weights, names, t = weight_names(prog.body), [], prog.body
+    while isinstance(t, Let):
+        if is_stage(t.value, weights):
+            names.append(t.name)
+        t = t.body
+    return names[:len(net.layers)]
+
+
+def _quantised(prog: Program, bits: Sequence[int | None], lets: Sequence[str], rbits: Sequence[int | None] = (),
+               rlets: Sequence[str] = ()) -> tuple[Program, tuple[str, ...]]:
+    """quantise_result(k) on each layer's result let and quantise_weights(k) on each layer's literal (None:
+    unchanged), then narrow_acc everywhere."""
     rules: list[str] = []
+    for k, name in zip(rbits, rlets, strict=False):
+        if k is not None:
+            new = rewrite(prog, everywhere(_only_let(name, get("quantise_result", k))))
+            if new != prog:
+                prog = new
+                rules.append(f"quantise_result({k})@{name}")
     for k, name in zip(bits, lets, strict=True):
         if k is not None:
             prog = rewrite(prog, everywhere(_only_let(name, get("quantise_weights", k))))
@@ -114,7 +140,7 @@ def _bits(net: Network) -> tuple[int, ...]:
 
 def _variant(name: str, prog: Program, rules: tuple[str, ...], exact: bool) -> Variant:
     net = recognise(prog)
-    return Variant(name, rules, prog, net, exact, _bits(net))
+    return Variant(name, rules, prog, net, exact, _bits(net), result_bits=tuple(ly.out_type.width for ly in net.layers))
 
 
 # ---------------------------------------------------------------------------------------------- accuracy
@@ -227,6 +253,7 @@ class Point:
             "rules": list(self.variant.rules),
             "exact": self.variant.exact,
             "weight_bits": list(self.variant.weight_bits),
+            "result_bits": list(self.variant.result_bits),
             "parallel": [list(p) for p in self.parallel],
             "ii_cycles": c.ii,
             "latency_cycles": c.latency,
@@ -271,6 +298,7 @@ class Exploration:
     evaluated: int
     feasible: int
     sensitivity: dict[str, dict[int, float]] = field(default_factory=dict)
+    result_sensitivity: dict[str, dict[int, float]] = field(default_factory=dict)
     seconds: float = 0.0
     points: list[Point] = field(default_factory=list, repr=False)  # every fitting point within the tolerance
 
@@ -288,12 +316,16 @@ class Exploration:
             "seconds": self.seconds,
             "calibrated": {"multipliers": "exact (backend report)", "ii": "exact (plan.py)",
                            "latency": "exact (plan.py)", "dsp": "yosys DSP inference rule (exact on 15 points)",
-                           "lut": "estimate, mean |error| 10 % vs yosys", "ff": "estimate, mean |error| 4 % vs yosys",
+                           "lut": "estimate, mean |error| 5 % (max 11 %) vs yosys",
+                           "ff": "estimate, mean |error| 3 % (max 8 %) vs yosys",
                            "bram": "yosys memory_libmap rule", "see": "bench/results/cost_calibration.json"},
             "variants": [{"name": v.name, "rules": list(v.rules), "exact": v.exact,
-                          "weight_bits": list(v.weight_bits), "accuracy": v.accuracy, "accuracy_drop": v.drop}
+                          "weight_bits": list(v.weight_bits), "result_bits": list(v.result_bits),
+                          "accuracy": v.accuracy, "accuracy_drop": v.drop}
                          for v in self.variants],
             "sensitivity": {layer: {str(k): d for k, d in per.items()} for layer, per in self.sensitivity.items()},
+            "result_sensitivity": {layer: {str(k): d for k, d in per.items()}
+                                   for layer, per in self.result_sensitivity.items()},
             "chosen": self.pareto.index(self.chosen),
             "pareto": [p.as_dict(self.target) for p in self.pareto],
         }
@@ -301,15 +333,18 @@ class Exploration:
 
 # ---------------------------------------------------------------------------------------------- explorer
 def precision_variants(model: "Model", accuracy_drop: float, bits: Sequence[int], sc: Scorer, workers: int | None,
-                       report: Callable[[str], None] = lambda s: None) -> tuple[list[Variant], dict, float]:
-    """The precision variants with their accuracy, the per-layer sensitivity and the base accuracy."""
+                       report: Callable[[str], None] = lambda s: None, result_bits: Sequence[int] = ()) \
+        -> tuple[list[Variant], dict, float, dict]:
+    """The precision variants with their accuracy, the per-layer weight sensitivity, the base accuracy and the
+    per-layer result sensitivity ({layer: {bits: accuracy drop}})."""
     base = _variant("as written", model.ir, (), True)
     variants = [base]
     narrow = rewrite(model.ir, everywhere(get("narrow_acc")))
     if narrow != model.ir:
         variants.append(_variant("narrow_acc", narrow, ("narrow_acc",), True))
     lets = _layer_lets(model.ir, base.net)
-    singles: list[tuple[str, int, Program]] = []
+    rlets = _result_lets(model.ir, base.net)
+    singles: list[tuple[str, str, int, Program]] = []  # (kind, layer, bits, program)
     if lets is not None:
         for k in bits:
             prog, rules = _quantised(model.ir, [k] * len(lets), lets)
@@ -318,30 +353,51 @@ def precision_variants(model: "Model", accuracy_drop: float, bits: Sequence[int]
         for ly, name in zip(base.net.layers, lets, strict=True):
             for k in bits:
                 choice = [k if n == name else None for n in lets]
-                singles.append((ly.name, k, _quantised(model.ir, choice, lets)[0]))
+                singles.append(("w", ly.name, k, _quantised(model.ir, choice, lets)[0]))
+    for ly, name in zip(base.net.layers, rlets, strict=False):
+        for k in result_bits:
+            prog, rules = _quantised(model.ir, [], [], [k], [name])
+            if len(rules) > 1:  # quantise_result applied
+                singles.append(("r", ly.name, k, prog))
     report(f"accuracy of {len(variants) + len(singles)} precision variants ({sc.metric}, {len(sc.labels)} inputs)")
-    accs = score_all([v.program for v in variants] + [p for _, _, p in singles], sc, workers)
+    accs = score_all([v.program for v in variants] + [p for *_, p in singles], sc, workers)
     base_acc = accs[0]
     for v, a in zip(variants, accs, strict=False):
         v.accuracy, v.drop = a, base_acc - a
         if v.exact and a != base_acc:
             raise VhlsError(f"internal: exact variant {v.name} changed the accuracy ({a} vs {base_acc})")
     sens: dict[str, dict[int, float]] = {}
-    for (layer, k, _), a in zip(singles, accs[len(variants):], strict=True):
-        sens.setdefault(layer, {})[k] = base_acc - a
-    if lets is not None and sens:
-        mixed_bits = []
-        for ly in base.net.layers:
-            ok = [k for k in bits if sens[ly.name][k] <= accuracy_drop]
-            mixed_bits.append(min(ok) if ok else None)
-        if any(b is not None for b in mixed_bits):
-            prog, rules = _quantised(model.ir, mixed_bits, lets)
-            if prog not in (v.program for v in variants):
-                mv = _variant("mixed", prog, rules, False)
-                a = score(prog, sc.x_raw, sc.labels)
-                mv.accuracy, mv.drop = a, base_acc - a
-                variants.append(mv)
-    return variants, sens, base_acc
+    rsens: dict[str, dict[int, float]] = {}
+    for (kind, layer, k, _), a in zip(singles, accs[len(variants):], strict=True):
+        (sens if kind == "w" else rsens).setdefault(layer, {})[k] = base_acc - a
+    mv = _mixed(model, base, lets or [], rlets, sens, rsens, accuracy_drop, sc, base_acc)
+    if mv is not None and mv.program not in (v.program for v in variants):
+        variants.append(mv)
+    return variants, sens, base_acc, rsens
+
+
+def _mixed(model: "Model", base: Variant, lets: Sequence[str], rlets: Sequence[str], sens: dict, rsens: dict,
+           tol: float, sc: Scorer, base_acc: float) -> Variant | None:
+    """Per layer the fewest weight and result bits whose change alone stays within `tol`; while the combination
+    does not, the single change costing the most accuracy is undone."""
+    layers = [ly.name for ly in base.net.layers]
+    choice: dict[tuple[str, int], tuple[int, float]] = {}  # (kind, layer index) -> (bits, drop alone)
+    for i, name in enumerate(layers):
+        for kind, table in (("w", sens if lets else {}), ("r", rsens if i < len(rlets) else {})):
+            ok = [(k, d) for k, d in table.get(name, {}).items() if d <= tol + 1e-9]
+            if ok:
+                choice[(kind, i)] = min(ok)
+    while choice:
+        wb = [choice[("w", i)][0] if ("w", i) in choice else None for i in range(len(lets))]
+        rb = [choice[("r", i)][0] if ("r", i) in choice else None for i in range(len(rlets))]
+        prog, rules = _quantised(model.ir, wb, lets, rb, rlets)
+        mv = _variant("mixed", prog, rules, False)
+        a = score(prog, sc.x_raw, sc.labels)
+        mv.accuracy, mv.drop = a, base_acc - a
+        if mv.drop <= tol + 1e-9:
+            return mv
+        del choice[max(choice, key=lambda c: (choice[c][1], c))]
+    return None
 
 
 def _describe_need(p: Point, t: Target) -> str:
@@ -353,7 +409,8 @@ def _describe_need(p: Point, t: Target) -> str:
 
 
 def explore(model: "Model", target: Target, accuracy_drop: float = 1.0, objective: str = "throughput",
-            bits: Sequence[int] = DEFAULT_BITS, balance: float = 2.0, per_layer: int = 3,
+            bits: Sequence[int] = DEFAULT_BITS, result_bits: Sequence[int] = DEFAULT_RESULT_BITS,
+            balance: float = 2.0, per_layer: int = 3,
             workers: int | None = None, progress: bool = False, score_limit: int | None = None,
             report: Callable[[str], None] = lambda s: None) -> Exploration:
     """Search tilings x precision variants for `model` on `target` (see the module docstring)."""
@@ -365,7 +422,7 @@ def explore(model: "Model", target: Target, accuracy_drop: float = 1.0, objectiv
     if accuracy_drop < 0 or math.isnan(accuracy_drop):
         raise VhlsError(f"--accuracy-drop must be >= 0 percentage points, got {accuracy_drop}")
     sc = make_scorer(model, score_limit)
-    variants, sens, base_acc = precision_variants(model, accuracy_drop, bits, sc, workers, report)
+    variants, sens, base_acc, rsens = precision_variants(model, accuracy_drop, bits, sc, workers, report, result_bits)
     base_net = variants[0].net
     tiles = tilings(base_net, balance, per_layer)
     cm = CostModel(target)
@@ -389,28 +446,32 @@ def explore(model: "Model", target: Target, accuracy_drop: float = 1.0, objectiv
                         f"{_describe_need(smallest, target)}")
     ok = [p for p in fitting if p.drop <= accuracy_drop + 1e-9]
     if not ok:
-        raise VhlsError(_accuracy_message(fitting, accuracy_drop, sens, sc.metric))
+        raise VhlsError(_accuracy_message(fitting, accuracy_drop, sens, sc.metric, rsens))
     front = pareto(ok)
     front.sort(key=lambda p: p.key(objective))
     return Exploration(target, objective, sc.metric, base_acc, accuracy_drop, variants, front, front[0],
                        evaluated=total, feasible=len(fitting), sensitivity=sens, seconds=time.perf_counter() - t0,
-                       points=ok)
+                       points=ok, result_sensitivity=rsens)
 
 
-def _accuracy_message(fitting: list[Point], tol: float, sens: dict[str, dict[int, float]], metric: str) -> str:
+def _accuracy_message(fitting: list[Point], tol: float, sens: dict[str, dict[int, float]], metric: str,
+                      rsens: dict[str, dict[int, float]] | None = None) -> str:
     best = min(fitting, key=lambda p: (p.drop, p.area))
     v = best.variant
     msg = (f"an accuracy drop of at most {tol:g} points ({metric}) is unreachable within the budget: every design "
-           f"that fits needs approximate weights; the most accurate ({v.name}, weight bits "
-           f"{list(v.weight_bits)}) drops {v.drop:.2f} points")
+           f"that fits needs approximate weights or results; the most accurate ({v.name}, weight bits "
+           f"{list(v.weight_bits)}, result bits {list(v.result_bits)}) drops {v.drop:.2f} points")
     limits = []
-    for ly, b in zip(v.net.layers, v.weight_bits, strict=True):
+    for ly, b, rb in zip(v.net.layers, v.weight_bits, v.result_bits, strict=True):
         d = sens.get(ly.name, {}).get(b)
         if d is not None:
-            limits.append((d, ly.name, b))
+            limits.append((d, ly.name, f"{b}-bit weights"))
+        d = (rsens or {}).get(ly.name, {}).get(rb)  # only narrowed widths were measured
+        if d is not None:
+            limits.append((d, ly.name, f"{rb}-bit results"))
     if limits:
-        d, name, b = max(limits)
-        msg += f"; layer {name} limits it: quantising {name} alone to {b}-bit weights drops {d:.2f} points"
+        d, name, what = max(limits)
+        msg += f"; layer {name} limits it: {name} alone with {what} drops {d:.2f} points"
     return msg
 
 

@@ -33,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--objective", choices=("throughput", "latency", "area"), default="throughput",
                    help="which Pareto point to choose (default throughput)")
     p.add_argument("--bits", default="8,6,4", help="weight widths tried by quantise_weights (default 8,6,4)")
+    p.add_argument("--result-bits", default="12,10,8",
+                   help="layer result widths tried by quantise_result (default 12,10,8; 'none' to skip)")
     p.add_argument("--json", default=None, help="write every Pareto point (and the chosen one) to this JSON file")
     p.add_argument("--plot", default=None, help="write a PNG: throughput vs area, coloured by accuracy")
     p.add_argument("--build", default=None, metavar="OUT", help="build the chosen point into this folder")
@@ -40,13 +42,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="processes for accuracy evaluation (default: up to 4)")
 
 
-def _bits(text: str) -> tuple[int, ...]:
+def _bits(text: str, flag: str = "--bits") -> tuple[int, ...]:
+    if flag != "--bits" and text.strip().lower() == "none":
+        return ()
     try:
         bits = tuple(sorted({int(b) for b in text.split(",") if b.strip()}, reverse=True))
     except ValueError:
-        raise VhlsError(f"--bits must be comma-separated integers, got {text!r}") from None
+        raise VhlsError(f"{flag} must be comma-separated integers, got {text!r}") from None
     if any(b < 2 for b in bits):
-        raise VhlsError(f"--bits must be >= 2, got {text!r}")
+        raise VhlsError(f"{flag} must be >= 2, got {text!r}")
     return bits
 
 
@@ -65,22 +69,32 @@ def print_table(ex: "Exploration", name: str, console: "Console | None" = None) 
     t = ex.target
     table = Table(title=f"{name} on {t.name}: Pareto front ({len(ex.pareto)} of {ex.feasible:,} fitting designs, "
                         f"{ex.evaluated:,} evaluated; objective {ex.objective})")
-    for col, just in (("#", "right"), ("precision", "left"), ("PE x SIMD", "left"), ("II", "right"),
+    for col, just in (("#", "right"), ("precision", "left"), ("bits w/r", "left"), ("PE x SIMD", "left"),
+                      ("II", "right"),
                       ("latency", "right"), ("inf/s", "right"), ("DSP", "right"), ("LUT*", "right"),
                       ("FF*", "right"), ("BRAM*", "right"), ("area", "right"), ("accuracy", "right"),
                       ("drop", "right")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for i, p in enumerate(ex.pareto):
         c = p.cost
-        table.add_row(f"{i}{' *' if p is ex.chosen else ''}", p.variant.name,
+        table.add_row(f"{i}{' *' if p is ex.chosen else ''}", p.variant.name, _widths(p),
                       ",".join(f"{a}x{b}" for a, b in p.parallel), f"{c.ii:,}", f"{c.latency:,}",
                       _si(c.throughput), f"{c.dsp}", f"{c.lut:,}", f"{c.ff:,}", f"{c.bram}", f"{100 * p.area:.1f}%",
                       f"{p.accuracy:.2f}%", f"{p.drop:.2f}", style="bold" if p is ex.chosen else None)
     out.print(table)
     out.print(f"II and latency in cycles (backend predictions), inf/s at a nominal {t.fclk_mhz:g} MHz; area = "
               f"scarcest resource's share of the budget ({t.dsp} DSP, {t.lut:,} LUT, {t.ff:,} FF, {t.bram} BRAM); "
-              f"accuracy = {ex.metric}. * LUT/FF/BRAM are model estimates (vs yosys synthesis: LUT mean error ~10 %, "
-              f"FF ~4 %; bench/results/cost_calibration.json); no place and route, no Fmax.", markup=False)
+              f"accuracy = {ex.metric}. * LUT/FF/BRAM are model estimates (vs yosys synthesis: LUT mean error ~5 %, "
+              f"max 11 %; FF ~3 %; bench/results/cost_calibration.json); no place and route, no Fmax; bits w/r = "
+              f"weight/result widths per layer.", markup=False)
+
+
+def _widths(p: "Point") -> str:
+    """Weight / result widths per layer, one number when all layers agree."""
+    def one(bits: tuple[int, ...]) -> str:
+        return str(bits[0]) if len(set(bits)) == 1 else ",".join(map(str, bits))
+
+    return f"{one(p.variant.weight_bits)}/{one(p.variant.result_bits)}"
 
 
 def plot(ex: "Exploration", all_points: "list[Point] | None", path: str, name: str) -> None:
@@ -152,7 +166,8 @@ def run(args: argparse.Namespace) -> int:
     model = load(args.model)
     err = sys.stderr
     ex = explore(model, target, accuracy_drop=args.accuracy_drop, objective=args.objective, bits=bits,
-                 workers=args.workers, progress=err.isatty(), report=lambda s: print(f"vhls explore: {s}", file=err))
+                 result_bits=_bits(args.result_bits, "--result-bits"), workers=args.workers, progress=err.isatty(),
+                 report=lambda s: print(f"vhls explore: {s}", file=err))
     print_table(ex, model.name)
     if args.json:
         _write_json(args.json, _clean(ex.as_dict(model.name)))  # type: ignore[arg-type]

@@ -1,4 +1,6 @@
 """`vhls opt MODEL -p 'rule,rule(4),...'`: apply rules (each everywhere it matches, in order) and print the IR.
+`--lower PARALLEL` then lowers it for the nn backend (rewrites/lower_hw.py: PE/SIMD tilings, mapPar/mapSeq,
+reduceTree/reduceSeq, FIFOs), with PARALLEL as `vhls build --parallel` takes it ("64", "seq", "4x2,8x4").
 
 Registered in vhls/cli.py's `_optional_commands` as ("opt", "vhls.rewrites.opt_cli").
 """
@@ -39,6 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", nargs="?", help="model file (.py defining `model`) or IR text (.vhls)")
     p.add_argument("-p", "--passes", default=None,
                    help="comma-separated rules, each applied everywhere it matches, in order: 'split_map(4),map_par'")
+    p.add_argument("--lower", default=None, metavar="PARALLEL",
+                   help="then lower for the nn backend with PE x SIMD per layer as `vhls build --parallel` takes it")
     p.add_argument("--list", action="store_true", help="list the known rules and exit")
     p.add_argument("--verify", action="store_true",
                    help="run the golden model before and after on the model's calibration data (or random inputs) "
@@ -64,20 +68,28 @@ def run(args: argparse.Namespace) -> int:
         return _list()
     if not args.model:
         raise VhlsError("vhls opt needs a model file (or --list)")
-    if not args.passes:
-        raise VhlsError("vhls opt needs -p 'rule,rule,...' (see vhls opt --list)")
+    if not args.passes and args.lower is None:
+        raise VhlsError("vhls opt needs -p 'rule,rule,...' (see vhls opt --list) or --lower PARALLEL")
     from vhls.ir.printer import print_program
     from vhls.loader import load
     from vhls.rewrites.registry import get
     from vhls.rewrites.strategy import count, everywhere, rewrite
 
-    steps = [get(name, *a) for name, a in parse_pipeline(args.passes)]  # unknown names fail before loading
+    steps = [get(name, *a) for name, a in parse_pipeline(args.passes)] if args.passes else []  # fail before loading
     model = load(args.model)
     prog = model.ir
     for r in steps:
         counted, n = count(r)
         prog = rewrite(prog, everywhere(counted))
         print(f"vhls opt: {r.name}: {n[0]} rewrite(s)" + ("" if n[0] else " (matched nowhere)"), file=sys.stderr)
+    if args.lower is not None:
+        from vhls.backends.nn import design
+        from vhls.backends.nn.plan import parse_parallel
+
+        d = design(prog, parse_parallel(args.lower))
+        prog = d.lowered()
+        par = ",".join(f"{s.pe}x{s.simd}" for s in d.stages)
+        print(f"vhls opt: lowered for the nn backend, PE x SIMD {par}", file=sys.stderr)
     sys.stdout.write(print_program(prog))
     if args.verify:
         _verify(model, prog, all(r.info.exact for r in steps))

@@ -15,10 +15,13 @@ Sources (checked 2026-12):
 
 The nominal clock is an assumption for converting cycles to seconds, not a timing prediction (no Fmax model yet).
 ECP5's 100 MHz is what `vhls synth` (nextpnr) reached on jet_mlp designs: 103-112 MHz post-route for 4-68
-multipliers (bench/results/cost_calibration.json, "flow"); iCE40's 24 MHz is an unmeasured placeholder.
+multipliers (the "flow" part of bench/results/cost_calibration.json at commit 23cd7cb, before the datapath was
+re-pipelined for timing; `bench/cost_calibration.py --flow N` measures it again); iCE40's 24 MHz is an
+unmeasured placeholder.
 """
 
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from vhls.ir.errors import VhlsError
 
@@ -40,14 +43,19 @@ class Target:
     lutram: bool = True  # distributed RAM in LUTs (ECP5: DPR16X4); iCE40 has none
     bram_cost: float = 128  # yosys memory_libmap cost of one block RAM (lattice/brams_16kd.txt: 128)
     lutram_cost: float = 4  # ... of one 16x4 distributed RAM cell (lattice/lutrams_trellis.txt: 4)
-    # Calibration of the structural LUT/FF counts against yosys (bench/cost_calibration.py, fit points of
-    # bench/results/cost_calibration.json): after flattening yosys merges sign-copy and duplicate flip-flops and
-    # drops constant ones, which the structural model counts.
+    # Calibration of the structural LUT/FF counts against yosys (bench/cost_calibration.py, least squares over
+    # the fit points of bench/results/cost_calibration.json): after flattening yosys merges sign-copy and duplicate
+    # flip-flops, drops constant ones and packs adders and ROM bits into fewer LUT4s than the structural count.
     lut_scale: float = 1.0
     ff_scale: float = 0.82
+    # LUT weight of each stage component (cost.PARTS) before `lut_scale`; 1 where not listed.
+    lut_weights: tuple[tuple[str, float], ...] = ()
     spram_kbit: int = 0  # single-port RAM not inferred by our designs; reported only
     fclk_mhz: float = 100.0  # nominal clock for throughput in inferences per second
     notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def lut_weight(self, part: str) -> float:
+        return _as_dict(self.lut_weights).get(part, 1.0)
 
     def budget(self) -> dict[str, int]:
         return {"dsp": self.dsp, "lut": self.lut, "ff": self.ff, "bram": self.bram}
@@ -57,16 +65,24 @@ class Target:
                 f"{self.bram_kbit} kbit, nominal {self.fclk_mhz:g} MHz")
 
 
+@cache
+def _as_dict(pairs: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    return dict(pairs)
+
+
 ECP5_85K = Target(
     "ecp5-85k", "ecp5", dsp=156, lut=83_640, ff=83_640, bram=208, bram_kbit=18,
     bram_shapes=((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)),
     dsp_a_max=18, dsp_b_max=18, dsp_min=2, dsp_y_min=0, lutram=True, fclk_mhz=100.0,
+    lut_weights=(("mac", 0.804), ("rom", 0.656), ("products", 0.842), ("buffer", 0.842), ("requant", 0.842),
+                 ("fifo", 0.842), ("control", 0.842)),
     notes=("LFE5U-85F: FPGA-DS-02012 table 1.1",))
 
 ICE40_UP5K = Target(
     "ice40-up5k", "ice40", dsp=8, lut=5_280, ff=5_280, bram=30, bram_kbit=4,
     bram_shapes=((2048, 2), (1024, 4), (512, 8), (256, 16)),
     dsp_a_max=16, dsp_b_max=16, dsp_min=2, dsp_y_min=11, lutram=False, bram_cost=64, spram_kbit=1024, fclk_mhz=24.0,
+    lut_weights=tuple((part, 0.818) for part in ("mac", "rom", "products", "buffer", "requant", "fifo", "control")),
     notes=("iCE40UP5K: FPGA-DS-02008 table 1.1; DSP inference needs synth_ice40 -dsp",))
 
 GENERIC = Target("generic", "generic", dsp=0, lut=0, ff=0, bram=0, fclk_mhz=100.0,

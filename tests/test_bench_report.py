@@ -67,6 +67,45 @@ def fixture() -> dict[str, dict]:
             ],
             "errors": [{"example": "digits_cnn", "parallel": ["seq"], "command": "measure cnn", "error": "boom"}],
         },
+        "hls4ml_compare": {
+            **base,
+            "command": "python bench/hls4ml_compare.py --random 200",
+            "hls4ml_version": "1.3.0",
+            "random": 200,
+            "rows": [
+                {
+                    "example": "jet_mlp",
+                    "config": "vhls precisions",
+                    "inputs": {"calibration": 1024, "random_full_range": 200},
+                    "vectors": 1224,
+                    "outputs_compared": 6120,
+                    "outputs_differ": 0,
+                    "vectors_differ": 0,
+                    "outputs_differ_between_configs": 5000,
+                },
+                {
+                    "example": "digits_mlp",
+                    "config": "hls4ml defaults",
+                    "inputs": {"test_set": 360, "random_full_range": 200},
+                    "vectors": 560,
+                    "outputs_compared": 5600,
+                    "outputs_differ": 1965,
+                    "vectors_differ": 200,
+                    "outputs_differ_between_configs": 5500,
+                    "weights_quantised_differently": {"dense1": 44, "dense2": 0},
+                    "outputs_differ_if_vhls_reads_hls4ml_weight_text": 0,
+                    "first_difference": {"layer": "_0", "kind": "Dense", "vector": 616, "output": 0,
+                                         "vhls": -2.70703125, "hls4ml": -2.7138671875},
+                },
+            ],
+        },
+        "anneal_equal_time": {
+            **base,
+            "command": "python bench/anneal_bench.py equal-time G1",
+            "hardware": {"arch": "sparse", "fmax_mhz": 120.5, "notes": [1]},
+            "rows": [{"instance": "G1", "solver": "ssa-rtl", "mean_cut": 11500.0, "spin_updates": 800000,
+                      "trace": [1, 2]}],
+        },
         "cost_speed": {
             **base,
             "command": "python bench/cost_speed.py --seconds 1.0",
@@ -139,7 +178,43 @@ def test_render_tables_commands_and_references(report):
     # no synthesis in quick mode, failed and missing networks: "not measured", never a number
     assert "not measured (quick mode skips synthesis)" in md
     assert "digits_cnn (seq): not measured" in md and "boom" in md
-    assert "FINN-TFC-shaped MLP" in md
+    assert "FINN TFC-w1a1" in md and "arXiv:1612.07119" in md and "JINST 13" in md and "Onizawa" in md
+
+
+def test_finn_rows_cycles_and_hls4ml_section(report):
+    res = fixture()
+    res["nn_accelerator"]["rows"].append(
+        {**res["nn_accelerator"]["rows"][0], "example": "finn_tfc", "parallel": "64", "multipliers": 58,
+         "measured_cycles": 1024.0, "synth": {"resources": {"lut": 10}, "fmax_mhz": 50.0,
+                                              "inferences_per_s_at_fmax": 48828},
+         "synth_command": "vhls synth tfc"})
+    md = report.render(res)
+    # FINN: 837k FPS at 100 MHz is 119 cycles per image; hls4ml: 50 ns at 200 MHz is 10 cycles
+    assert "| FINN TFC-w1a1 (784→64→64→64→10, 1-bit) | ~837k FPS @ 100 MHz | 119 | — (XNOR/popcount) |" in md
+    assert "| hls4ml 16-bit PTQ | 50 ns | 10 |" in md
+    assert "| vhls finn_tfc parallel 64 (ternary weights, 2-bit activations) | 48,828 inferences/s @ 50 MHz | " \
+           "1,024 | 58 | `vhls synth tfc` |" in md
+    # hls4ml comparison: counts, the first differing layer and the explanation
+    jet = "| jet_mlp | vhls precisions | calibration 1024, random_full_range 200 | 6,120 | **0** (0 vectors) | — |"
+    assert jet in md
+    assert "**1,965** (200 vectors) | _0 (Dense) | 5,500 |" in md
+    assert "dense1 44" in md and "10 fraction digits" in md
+    assert "`python bench/hls4ml_compare.py --random 200`" in md
+    # another annealer results file is shown as written (scalar columns), with its command
+    assert "### `bench/results/anneal_equal_time.json`" in md
+    assert "| G1 | ssa-rtl | 11,500 | 800,000 |" in md and "`python bench/anneal_bench.py equal-time G1`" in md
+    assert "- hardware: arch=sparse, fmax_mhz=120.5\n" in md
+    assert "Equal-time comparison and RTL: not measured" not in md
+
+
+def test_hls4ml_skipped_and_plots(report):
+    res = fixture()
+    res["hls4ml_compare"] = {"command": "python bench/hls4ml_compare.py", "skipped": "hls4ml is not installed"}
+    md = report.render(res, images=["img/nn_cycles.png"])
+    assert "not measured: `python bench/hls4ml_compare.py` hls4ml is not installed" in md
+    assert "![Cycles per inference vs multipliers" in md and "(img/nn_cycles.png)" in md
+    assert "img/cost_vs_synth.png" not in md
+    assert "bench/plots.py wrote no image" in report.render(res)
 
 
 def test_tables_are_well_formed(report):
@@ -167,13 +242,33 @@ def test_synthesis_rows_and_latency_in_ns(report):
     nn = res["nn_accelerator"]
     nn["mode"] = "full"
     nn["rows"][0]["synth"] = {
-        "resources": {"lut": 900, "carry": 100, "lutram": 50, "ff": 1300, "dsp": 4, "bram": 6},
+        "resources": {"lut": 900, "carry": 100, "lutram": 50, "ff": 1300, "dsp": 4, "bram": 6, "io": 344},
         "fmax_mhz": 100.0,
         "inferences_per_s_at_fmax": 1562500,
     }
     nn["rows"][0]["synth_command"] = "vhls synth x --fpga ecp5-85k --freq 200"
     md = report.render(res)
     # LUT-equivalent = 900 + 2*100 + 4*50 = 1300; latency 269 cycles at 100 MHz = 2,690 ns
-    assert "| jet_mlp | 68 | 1,300 | 900 | 100 | 50 | 1,300 | 4 | 6 | 100 | 1,562,500 |" in md
-    assert "| vhls jet_mlp parallel 68 | 2,690 ns | 269 | 4 | 1,300 | ECP5-85k @ 100 MHz |" in md
+    assert "| jet_mlp | 68 | 1,300 | 900 | 100 | 50 | 1,300 | 4 | 6 | 344 | 100 | 1,562,500 |" in md
+    # a design with too many I/O pins: yosys counts shown, no Fmax, the reason beside it
+    nn["rows"].append({**nn["rows"][0], "parallel": "seq", "synth_returncode": 2, "synth_error": "io 1,192 needed",
+                       "synth": {"resources": {"lut": 10, "io": 1192}, "fmax_mhz": None}})
+    md = report.render(res)
+    assert "| 1,192 | not placed (exit 2) | not measured |" in md and "jet_mlp seq: synth error: io 1,192 needed" in md
+    assert "| vhls jet_mlp parallel 68 | 2,690 ns | 269 | 64 | 4 | 1,300 | ECP5-85k @ 100 MHz |" in md
     assert "quick mode skips synthesis" not in md
+
+
+def test_plots_drawn_only_from_data(tmp_path):
+    pytest.importorskip("matplotlib")
+    spec = importlib.util.spec_from_file_location("bench_plots", ROOT / "bench" / "plots.py")
+    plots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plots)
+    res = fixture()
+    res["cost_calibration"] = {"points": [{"estimate": {"lut": 100, "ff": 90}, "synthesis": {"lut": 110, "ff": 95}}]}
+    res["anneal_steps"] = {"rows": [{"instance": "G1", "solver": "ssa", "steps": s, "mean_pct": p}
+                                    for s, p in ((100, 95.0), (1000, 99.0))]}
+    names = {p.name for p in plots.draw(res, tmp_path)}
+    assert names == {"nn_cycles.png", "cost_vs_synth.png", "anneal_cut_vs_steps.png"}
+    assert (tmp_path / "nn_cycles.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plots.draw({}, tmp_path) == [] and not list(tmp_path.glob("*.png"))  # no data: stale pictures removed

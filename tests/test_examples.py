@@ -15,7 +15,7 @@ from vhls.loader import load
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-LAYER_EXAMPLES = ["jet_mlp", "digits_mlp", "digits_cnn"]
+LAYER_EXAMPLES = ["jet_mlp", "digits_mlp", "digits_cnn", "finn_tfc"]
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +96,33 @@ def test_jet_mlp(models) -> None:
     exact, flt = m.run(x), m.run(x, exact=False)
     assert np.abs(exact - flt).max() < 0.05
     assert (exact.argmax(1) == flt.argmax(1)).mean() > 0.99
+
+
+def test_finn_tfc_ternary_weights_2bit_activations_and_accuracy(models) -> None:
+    """The TFC-shaped MLP: 784-64-64-64-10, shipped weights already on their ternary grid, and its exact model keeps
+    the quantisation-aware training's accuracy (the golden model is what training computed)."""
+    m = models["finn_tfc"]
+    assert m.input_shape == (784,) and m.output_shape == (10,)
+    assert m.macs() == 784 * 64 + 64 * 64 * 2 + 64 * 10
+    tt = sys.modules["train_finn_tfc"]
+    w = tt.load_weights()
+    assert tt.WEIGHTS.stat().st_size < 64_000
+    for i in range(4):
+        s = 2.0 ** (tt.WEIGHT[i][1] - tt.WEIGHT[i][0])
+        assert set(np.unique(w[f"w{i + 1}"])) <= {-s, 0.0, s}
+    x, y = m.test_set
+    assert x.shape == (360, 784)
+    assert accuracy(m.run(x), y) >= 0.95
+
+
+def test_finn_tfc_builds_and_verifies_bit_exactly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vhls.cli import main
+
+    out = tmp_path / "tfc"
+    assert main(["build", str(EXAMPLES / "finn_tfc.py"), "-o", str(out), "--parallel", "64", "--vectors", "4"]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(out), "--sim", "icarus", "--vectors", "4"]) == 0
+    assert "4 vectors, 0 mismatches" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", LAYER_EXAMPLES)

@@ -21,8 +21,8 @@ from vhls.loader import load
 REPO = Path(__file__).resolve().parents[1]
 needs_icarus = pytest.mark.skipif(shutil.which("iverilog") is None or importlib.util.find_spec("cocotb") is None,
                                   reason="needs Icarus Verilog and cocotb")
-OUTPUTS = {"jet_mlp.v", "jet_mlp.vhls", "jet_mlp.core", "report.json", "design.json", "vectors.npz",
-           "tb/bench.py", "tb/config.json", "tb/run.py"}
+OUTPUTS = {"jet_mlp.v", "jet_mlp.vhls", "jet_mlp.lowered.vhls", "jet_mlp.core", "report.json", "design.json",
+           "vectors.npz", "tb/bench.py", "tb/config.json", "tb/run.py"}
 
 
 def _tree(folder: Path) -> dict[str, bytes]:

@@ -97,7 +97,7 @@ def _optional_commands(sub: argparse._SubParsersAction) -> dict[str, Command]:
     """Subcommands that live with their feature (registered when the feature's module is present)."""
     found: dict[str, Command] = {}
     for name, module in (("anneal", "vhls.anneal.cli"), ("opt", "vhls.rewrites.opt_cli"),
-                         ("explore", "vhls.rewrites.explore_cli")):
+                         ("explore", "vhls.rewrites.explore_cli"), ("noise-sweep", "vhls.noise.sweep_cli")):
         try:
             mod = __import__(module, fromlist=["add_parser", "run"])
         except ImportError:

@@ -30,6 +30,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--seed", type=int, default=0, help="seed of the random golden vectors")
     b.add_argument("--no-check", action="store_true",
                    help="skip the yosys check -assert and Verilator lint (they run by default)")
+    b.add_argument("--inject", metavar="acc:RATE[:SEED]",
+                   help="fault injection: flip one random accumulator bit with probability RATE per accumulator "
+                        "value (xorshift32 streams, seed SEED; verify compares with the same faults in the golden "
+                        "model)")
+    b.add_argument("--tolerance", metavar="tmr|abft|ant[:BITS]",
+                   help="fault tolerance on every MAC array: triple modular redundancy, ABFT checksums (status "
+                        "pins stageK_abft_checked / stageK_abft_errors toggle per vector checked / flagged), or "
+                        "ANT with a BITS-bit replica (default 8)")
     v = sub.add_parser("verify", help="simulate a build folder in cocotb; compare bit-exactly with the golden model")
     v.add_argument("out", help="a folder written by `vhls build`")
     v.add_argument("--sim", default="icarus", choices=("icarus", "verilator"))
@@ -49,8 +57,10 @@ def _summary(report: dict, title: str) -> Table:
     for col in ("stage", "in→out", "PE×SIMD", "MACs", "mults", "cycles", "util."):
         table.add_column(col, justify="left" if col == "stage" else "right")
     for s in report["stages"]:
-        table.add_row(s["name"], f"{s['inputs']}→{s['outputs']}", f"{s['pe']}×{s['simd']}", f"{s['macs']:,}",
-                      str(s["multipliers"]), str(s["cycles"]), f"{s['utilisation'] * 100:.1f} %")
+        mac = "pe" in s  # pool stages have no MAC array
+        table.add_row(s["name"], f"{s['inputs']}→{s['outputs']}", f"{s['pe']}×{s['simd']}" if mac else "—",
+                      f"{s['macs']:,}", str(s["multipliers"]), str(s["cycles"]),
+                      f"{s['utilisation'] * 100:.1f} %" if mac else "—")
     t = report["total"]
     table.add_row("total", "", "", f"{t['macs']:,}", str(t["multipliers"]),
                   f"{t['predicted_cycles_per_inference']}", f"{t['utilisation'] * 100:.1f} %", style="bold")
@@ -63,17 +73,23 @@ def _console() -> Console:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from vhls.backends.nn import build, parse_parallel
+    from vhls.backends.nn.protect import NoiseOptions
     from vhls.loader import load
 
     if args.vectors < 1:
         raise VhlsError("--vectors must be at least 1")
     t0 = time.perf_counter()
     model = load(args.model)
+    noise = NoiseOptions.parse(args.inject, args.tolerance)
     report = build(model, args.out, parse_parallel(args.parallel), name=args.name, force=args.force,
-                   check=not args.no_check, vectors=args.vectors, seed=args.seed)
+                   check=not args.no_check, vectors=args.vectors, seed=args.seed, noise=noise)
     t = report["total"]
     out = _console()
     out.print(_summary(report, f"{args.out}: II {t['initiation_interval']} cycles, latency {t['latency']} cycles"))
+    if "noise" in report:
+        ov = report["noise"]["overhead"]
+        out.print(f"noise: {report['noise']['description']}; scheme overhead {ov['multipliers']} multipliers, "
+                  f"{ov['rom_bits']} ROM bits, {ov['register_bits']} register bits")
     checks = "yosys check -assert and Verilator lint passed" if "checks" in report else "checks skipped"
     out.print(f"{checks}; wrote {report['name']}.v, .vhls, .core, report.json, vectors.npz ({args.vectors}), tb/ "
               f"in {time.perf_counter() - t0:.1f} s")
@@ -95,11 +111,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     predicted = total["predicted_cycles_per_inference"]  # what the build folder claims, not a re-derivation
     print(f"verify: {r.vectors} vectors, {r.mismatches} mismatches, {r.cycles_per_inference:g} cycles/inference "
           f"(predicted {predicted})")
+    if "abft" in r.extra:
+        a = r.extra["abft"]
+        print(f"abft: {a['flagged']} of {a['stage_vectors']} stage-vectors flagged ({a['faulty']} with injected "
+              f"faults, {a['false_alarms']} false alarms); single faults flagged: {a['single_fault_flagged']} of "
+              f"{a['single_fault']} stage-vectors, {a['single_fault_vectors_flagged']} of {a['single_fault_vectors']} "
+              f"vectors; {r.flag_mismatches} stages differ from the golden flags")
     if not r.ok:
         bad = r.first_bad or {}
         waves = ", ".join(r.extra.get("waves", [])) or "none"
-        raise VhlsError(f"{r.mismatches} mismatching vectors, {r.unexpected_beats} unexpected beats; first bad "
-                        f"vector: {bad}; waveforms: {waves}", args.out)
+        flags = f", {r.flag_mismatches} stages with wrong ABFT flags" if r.flag_mismatches else ""
+        raise VhlsError(f"{r.mismatches} mismatching vectors, {r.unexpected_beats} unexpected beats{flags}; first "
+                        f"bad vector: {bad}; waveforms: {waves}", args.out)
     if predicted != r.predicted_cycles:
         raise VhlsError(f"report.json predicts {predicted} cycles/inference but the design it describes predicts "
                         f"{r.predicted_cycles}: the report is stale; rebuild", args.out)

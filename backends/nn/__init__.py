@@ -1,13 +1,14 @@
-"""vhls.backends.nn: dense networks in the IR → streaming Amaranth accelerators → Verilog and reports.
+"""vhls.backends.nn: dense and convolutional networks in the IR → streaming Amaranth accelerators → Verilog and
+reports.
 
     from vhls.backends.nn import design, build
     d = design(model, parallel=68)     # model: a vhls Model or an IR Program; parallel: see plan.py
     verilog_text = d.verilog()         # byte-identical across runs and folders
     report = build(model, "out/", 68)  # out/NAME.v, NAME.vhls, report.json, design.json (atomic writes)
 
-Pipeline: `recognise` (recognise.py) finds the chain of dense stages of a checked program (dense + fused or
-separate ReLU/casts; anything else is a VhlsError naming the term); `plan` (plan.py) chooses PE × SIMD per stage
-and predicts cycles; the components, one concept per file, are
+Pipeline: `recognise` (recognise.py) finds the chain of stages of a checked program (dense, conv, max/avg pool,
+fused or separate ReLU/casts, flatten; anything else is a VhlsError naming the term); `plan` (plan.py) chooses
+PE × SIMD per dense/conv stage and predicts cycles; the components, one concept per file, are
 
     rom.py      weight/bias ROM (Memory with init: BRAM when large; constants when one word)
     vecbuf.py   ping-pong input-vector buffer (chunked writes, SIMD-slice reads)
@@ -16,7 +17,11 @@ and predicts cycles; the components, one concept per file, are
     fifo.py     stream FIFO (the stage's output queue; credits keep the datapath stall-free)
     collect.py  width converter: PE-result chunks → whole output vectors
     dense.py    one layer = buffer + ROMs + MAC + requant + FIFO, with the fold schedule
-    top.py      stages chained by amaranth.lib.stream, AXI-Stream port names, one vector per beat
+    window.py   sliding windows: pixel stream → one kh·kw·C window vector per output position (two frame banks)
+    conv.py     a conv layer = window unit + the dense stage over window vectors
+    scalar.py   scalar IR expressions (a pool body) as exact combinational logic
+    pool.py     a pool layer = window unit + per-channel reduction (max, avg, as the IR writes it)
+    top.py      stages chained by amaranth.lib.stream, AXI-Stream port names, one input/output per beat
     emit.py     Design, emit_verilog, build
 
 Simulation and verification against the golden model live in `vhls.sim.nn`.

@@ -18,20 +18,22 @@ from vhls.backends.nn.fifo import StreamFIFO
 from vhls.backends.nn.mac import MACArray
 from vhls.backends.nn.pipe import delay
 from vhls.backends.nn.plan import ISSUE_TO_MAC, StagePlan
+from vhls.backends.nn.protect import NoiseOptions, attach, stage_ports
 from vhls.backends.nn.requant import Requant
 from vhls.backends.nn.rom import ROM, pack
 from vhls.backends.nn.vecbuf import input_buffer
 
 
 class DenseStage(wiring.Component):
-    def __init__(self, plan: StagePlan, chunk: int) -> None:
-        self.plan, self.chunk = plan, chunk
+    def __init__(self, plan: StagePlan, chunk: int, noise: NoiseOptions | None = None) -> None:
+        self.plan, self.chunk, self.noise = plan, chunk, noise
         ly = plan.layer
         assert ISSUE_TO_MAC == ROM.LATENCY
         assert chunk == plan.chunk
         super().__init__({
             "i": In(stream.Signature(chunk * ly.in_type.width)),
             "o": Out(stream.Signature(plan.pe * ly.out_type.width)),
+            **stage_ports(noise),
         })
 
     def _weight_words(self) -> list[int]:
@@ -95,10 +97,12 @@ class DenseStage(wiring.Component):
         v_r = delay(m, go, ISSUE_TO_MAC, "issue")
         first_r = delay(m, start, ISSUE_TO_MAC, "first")
         last_r = delay(m, sf == pl.sf - 1, ISSUE_TO_MAC, "last")
+        # fault injection / tolerance between the accumulators and requantisation (protect.py)
+        acc = mac.o_acc if self.noise is None else attach(m, self.noise, pl, mac, self, nf, sf)
         m.d.comb += [
             mac.i_valid.eq(v_r), mac.i_first.eq(first_r), mac.i_last.eq(last_r),
             mac.i_x.eq(x_r), mac.i_w.eq(wrom.data), mac.i_bias.eq(brom.data),
-            rq.i_valid.eq(mac.o_valid), rq.i_data.eq(mac.o_acc),
+            rq.i_valid.eq(mac.o_valid), rq.i_data.eq(acc),
             fifo.i.payload.eq(rq.o_data), fifo.i.valid.eq(rq.o_valid),
         ]
         wiring.connect(m, fifo.o, wiring.flipped(self.o))

@@ -2,8 +2,9 @@
 
     d = design(model, parallel=64)      # recognise the layers, choose PE/SIMD
     text = d.verilog()                  # byte-identical across runs and folders (emit_src=False)
-    rep = build(model, "out/", 64)      # writes out/NAME.v, NAME.vhls (IR text), report.json, design.json,
-                                        # vectors.npz (golden raw vectors), tb/ (standalone cocotb bench), NAME.core
+    rep = build(model, "out/", 64)      # writes out/NAME.v, NAME.vhls (IR text), NAME.lowered.vhls (tiled IR),
+                                        # report.json, design.json, vectors.npz (golden raw vectors), tb/
+                                        # (standalone cocotb bench), NAME.core
 
 `build` first checks the Verilog (yosys `check -assert`, Verilator lint: vhls.backends.synth.check) and writes
 nothing when a check fails. Every output is byte-identical across runs and folders.
@@ -22,6 +23,9 @@ import numpy as np
 from amaranth.back import verilog
 
 from vhls.backends.nn.plan import Parallel, StagePlan, plan, report
+from vhls.backends.nn.protect import NoiseOptions, keep_replicas
+from vhls.backends.nn.protect import golden as noise_golden
+from vhls.backends.nn.protect import report as noise_report
 from vhls.backends.nn.recognise import Network, recognise
 from vhls.backends.nn.top import NNTop
 from vhls.backends.synth.tools import atomic_write
@@ -58,12 +62,21 @@ class Design:
     stages: list[StagePlan]
     name: str
     source: Any = None  # what the design was made from (a Model has `run_raw`, the golden model)
+    noise: NoiseOptions | None = None  # fault injection / tolerance (protect.py)
 
     def top(self) -> NNTop:
-        return NNTop(self.net, self.stages)
+        return NNTop(self.net, self.stages, self.noise)
 
     def verilog(self) -> str:
-        return verilog.convert(self.top(), name=self.name, emit_src=False)
+        text = verilog.convert(self.top(), name=self.name, emit_src=False)
+        return text if self.noise is None else keep_replicas(text)
+
+    def lowered(self) -> Program:
+        """The program tiled as built: per stage PE/SIMD split-join tilings, mapPar/mapSeq, reduceTree/reduceSeq,
+        FIFOs and buffers (vhls.rewrites.lower_hw; imported here, where it is used, as the synth checks are)."""
+        from vhls.rewrites.lower_hw import lower
+
+        return lower(self.program, [(s.pe, s.simd) for s in self.stages], [s.fifo_depth for s in self.stages])
 
     def report(self) -> dict:
         rep = report(self.net, self.stages)
@@ -76,14 +89,18 @@ class Design:
             "output": {"elements": self.net.n_out, "type": str(self.net.out_type),
                        "tdata_bits": self.net.n_out * self.net.out_type.width},
             **rep,
+            **({"noise": noise_report(self.net, self.stages, self.noise)} if self.noise else {}),
         }
 
 
-def design(model: Any, parallel: Parallel = None, name: str | None = None) -> Design:
+def design(model: Any, parallel: Parallel = None, name: str | None = None,
+           noise: NoiseOptions | None = None) -> Design:
     prog = _program(model)
     typed = check(prog)
     net = recognise(prog, typed)
-    return Design(prog, typed, net, plan(net, parallel), verilog_name(name or prog.name), model)
+    if noise is not None:
+        noise.validate(net)
+    return Design(prog, typed, net, plan(net, parallel), verilog_name(name or prog.name), model, noise)
 
 
 def emit_verilog(model: Any, parallel: Parallel = None, name: str | None = None) -> str:
@@ -98,15 +115,16 @@ def _is_ours(out: Path) -> bool:
 
 
 def build(model: Any, out_dir: str | Path, parallel: Parallel = None, name: str | None = None,
-          force: bool = False, check: bool = True, vectors: int = 64, seed: int = 0) -> dict:
-    """Write NAME.v, NAME.vhls, report.json, design.json, vectors.npz, tb/ and NAME.core into out_dir; returns
-    the report.
+          force: bool = False, check: bool = True, vectors: int = 64, seed: int = 0,
+          noise: NoiseOptions | None = None) -> dict:
+    """Write NAME.v, NAME.vhls, NAME.lowered.vhls, report.json, design.json, vectors.npz, tb/ and NAME.core into
+    out_dir; returns the report. The lowered program must equal the golden model on the vectors.
 
     Refuses a non-empty folder vhls did not write unless `force`. With `check`, the Verilog must pass yosys
     `check -assert` and Verilator lint first (VhlsError otherwise; nothing is written). Every file is written to a
     temporary name in the same folder and renamed into place, so readers never see a half-written file.
     """
-    d = design(model, parallel, name)
+    d = design(model, parallel, name, noise)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not _is_ours(out) and not force:
         raise VhlsError(f"{out} exists and was not written by vhls; use --force to overwrite it")
@@ -120,15 +138,23 @@ def build(model: Any, out_dir: str | Path, parallel: Parallel = None, name: str 
                          "verilator_lint": "passed (-Wall)", "lint_waived": dict(sorted(res.waived.items()))}
     raw = make_vectors(d, vectors, seed)
     want = golden(d, raw)
+    low = d.lowered()
+    shaped = raw.reshape(len(raw), *d.net.in_shape) if d.net.in_shape else raw
+    if not np.array_equal(np.asarray(evaluate(low, shaped)).reshape(len(raw), -1).astype(np.int64), want):
+        raise VhlsError(f"internal: the lowered program of {d.name} differs from the golden model")
     files: dict[str, str | bytes] = {
         f"{d.name}.v": text,
         f"{d.name}.vhls": print_program(d.program),
+        f"{d.name}.lowered.vhls": print_program(low),
         "report.json": json.dumps(rep, indent=2, sort_keys=True) + "\n",
         "design.json": json.dumps({"generator": GENERATOR, "name": d.name, "program": f"{d.name}.vhls",
+                                   "lowered": f"{d.name}.lowered.vhls",
                                    "verilog": f"{d.name}.v", "parallel": rep["total"]["parallel"],
-                                   "vectors": "vectors.npz", "testbench": "tb/run.py", "core": f"{d.name}.core"},
+                                   "vectors": "vectors.npz", "testbench": "tb/run.py", "core": f"{d.name}.core",
+                                   **({"noise": d.noise.to_json()} if d.noise else {})},
                                   indent=2, sort_keys=True) + "\n",
-        "vectors.npz": _npz({"inputs": raw, "outputs": want, "seed": np.int64(seed),
+        "vectors.npz": _npz({"inputs": raw, "outputs": expected(d, raw), "seed": np.int64(seed),
+                             **({"clean_outputs": want} if d.noise else {}),
                              "input_type": np.str_(str(d.net.in_type)),
                              "output_type": np.str_(str(d.net.out_type))}),
         f"{d.name}.core": _core_file(d),
@@ -152,12 +178,18 @@ def make_vectors(d: Design, n: int, seed: int) -> np.ndarray:
     return np.stack(rows).astype(np.int64)
 
 
+def expected(d: Design, raw: np.ndarray) -> np.ndarray:
+    """What the design outputs for `raw` streamed after reset: the golden model, or with fault injection /
+    tolerance the noisy golden model (vhls.noise) with the same fault streams."""
+    return golden(d, raw) if d.noise is None else noise_golden(d.net, d.noise, raw)[0]
+
+
 def golden(d: Design, raw: np.ndarray) -> np.ndarray:
     """Raw outputs of the golden model: the Model's `run_raw` when there is one, else the IR interpreter."""
+    shaped = raw.reshape(len(raw), *d.net.in_shape) if d.net.in_shape else raw  # an image: [C][H][W] per row
     run_raw = getattr(d.source, "run_raw", None)
-    if callable(run_raw):
-        return np.asarray(run_raw(raw)).astype(np.int64)
-    return np.asarray(evaluate(d.program, raw, typed=d.typed)).astype(np.int64)
+    out = run_raw(shaped) if callable(run_raw) else evaluate(d.program, shaped, typed=d.typed)
+    return np.asarray(out).reshape(len(raw), -1).astype(np.int64)
 
 
 def pack_rows(raw: np.ndarray, t: Fixed) -> list[str]:
@@ -290,6 +322,7 @@ def main() -> int:
     print(f"tb: {{res['vectors']}} vectors, {{res['mismatches']}} mismatches, {{cyc:g}} cycles/inference "
           f"(predicted {{pred}}), first bad: {{res['first_bad']}}")
     ok = res["mismatches"] == 0 and res["unexpected_beats"] == 0 and cyc <= pred * 1.05
+    ok = ok and res.get("flag_mismatches", 0) == 0  # ABFT designs: flagged vectors as the golden model's
     return 0 if ok else 1
 
 
@@ -320,7 +353,18 @@ def bench_config(d: Design, raw: np.ndarray, want: np.ndarray, seed: int, throug
         "throughput_vectors": throughput_vectors or max(8, 2 * len(d.stages) + 6),
         "p_valid": p_valid,
         "p_ready": p_ready,
+        **(_noisy_stream(d, raw, throughput_vectors or max(8, 2 * len(d.stages) + 6)) if d.noise else {}),
     }
+
+
+def _noisy_stream(d: Design, raw: np.ndarray, k: int) -> dict:
+    """A noisy design's outputs depend on the position in the stream since reset: the bench's whole stream
+    (k throughput vectors, then every vector) with its expected outputs and ABFT flags (stream indices)."""
+    assert d.noise is not None
+    seq = np.concatenate([raw[np.arange(k) % len(raw)], raw])
+    out, stats = noise_golden(d.net, d.noise, seq)
+    return {"stream_outputs": pack_rows(out, d.net.out_type),
+            **({"abft_flagged": stats["flagged"]} if "flagged" in stats else {})}
 
 
 def _testbench(d: Design, raw: np.ndarray, want: np.ndarray, seed: int) -> dict[str, str]:

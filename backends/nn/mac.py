@@ -8,7 +8,9 @@ keeping only W bits of every partial sum) changes nothing. Products with more fr
 are quantised one by one with Q, which is what the fold's cast does to each step (the accumulator's dropped bits
 are zero).
 
-Pipeline (LATENCY = plan.mac_latency(SIMD)): products registered; adder tree with a register every
+Pipeline (LATENCY = plan.mac_latency(SIMD)): PRODUCT_STAGES registers up to the tree: operands and product (a
+MULT18X18D's input and output registers, which the ECP5 flow moves into the block), then the product again in the
+fabric, so the long route out of the DSP column has a cycle of its own; adder tree with a register every
 TREE_LEVELS_PER_STAGE levels; accumulator. `o_valid` pulses with the accumulators holding the finished sums after
 an `i_last` input.
 """
@@ -19,7 +21,7 @@ from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn import fixedhw as hw
 from vhls.backends.nn.pipe import delay
-from vhls.backends.nn.plan import TREE_LEVELS_PER_STAGE, mac_latency, tree_stages
+from vhls.backends.nn.plan import PRODUCT_STAGES, TREE_LEVELS_PER_STAGE, mac_latency, tree_stages
 from vhls.ir import numerics as fx
 from vhls.ir.types import Fixed
 
@@ -51,20 +53,22 @@ class MACArray(wiring.Component):
         m = Module()
         pt, at = self.prod_type, self.acc_type
         stages = tree_stages(self.simd)
-        # Tags and bias travel alongside the products and the tree.
-        valid = delay(m, self.i_valid, 1 + stages, "valid")
-        first = delay(m, self.i_first, 1 + stages, "first")
-        last = delay(m, self.i_last, 1 + stages, "last")
-        bias = delay(m, self.i_bias, 1 + stages, "bias", reset_less=True)
+        # Tags and bias travel alongside the product registers and the tree.
+        n = PRODUCT_STAGES + stages
+        valid, first, last = (delay(m, v, n, name) for v, name in
+                              ((self.i_valid, "valid"), (self.i_first, "first"), (self.i_last, "last")))
+        bias = delay(m, self.i_bias, n, "bias", reset_less=True)
+        xs = [delay(m, hw.element(self.i_x, s, self.x_type), 1, f"x{s}", reset_less=True) for s in range(self.simd)]
 
         accs = []
         for p in range(self.pe):
-            # Exact products, registered (maps onto DSP output registers).
+            # Registered operands, exact registered product, the product again in the fabric.
             terms: list[Value] = []
             for s in range(self.simd):
+                w = delay(m, hw.element(self.i_w, p * self.simd + s, self.w_type), 1, f"w{p}_{s}", reset_less=True)
                 prod = Signal(hw.shape_of(pt), name=f"p{p}_{s}", reset_less=True)
-                w = hw.element(self.i_w, p * self.simd + s, self.w_type)
-                m.d.sync += prod.eq(w * hw.element(self.i_x, s, self.x_type))
+                m.d.sync += prod.eq(w * xs[s])
+                prod = delay(m, prod, PRODUCT_STAGES - 2, f"p{p}_{s}_f", reset_less=True)
                 terms.append(hw.to_frac(prod, pt, at.frac, self.prod_q))
             # Adder tree: registers every few levels; partial sums kept to the accumulator's width (mod 2^W).
             for k in range(stages):

@@ -4,9 +4,10 @@ from amaranth.hdl import Module, Signal, Value
 
 
 def delay(m: Module, v: Value, n: int, name: str, reset_less: bool = False) -> Value:
-    """`v` after n registers; data registers are `reset_less` (no reset fan-out), control tags are reset."""
+    """`v` after n registers of its shape (signedness kept); data registers are `reset_less` (no reset fan-out),
+    control tags are reset."""
     for k in range(n):
-        r = Signal(len(v), name=f"{name}_d{k}", reset_less=reset_less)
+        r = Signal(v.shape(), name=f"{name}_d{k}", reset_less=reset_less)
         m.d.sync += r.eq(v)
         v = r
     return v

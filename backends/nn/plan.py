@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vhls.backends.nn.recognise import DenseLayer, Network
+from vhls.backends.nn.recognise import DenseLayer, Network, PoolLayer
 from vhls.backends.nn.vecbuf import fill_delay, uses_memory
 from vhls.ir.errors import VhlsError
 
@@ -23,7 +23,8 @@ Parallel = int | str | Sequence[tuple[int, int]] | None
 
 # Pipeline depth of a dense stage from "fold issued" to "result readable from the output FIFO" (see dense.py).
 ISSUE_TO_MAC = 2  # ROM read + ROM output register; the x slice and tags are delayed to match
-TREE_LEVELS_PER_STAGE = 2  # adder-tree levels between registers (two ~40-bit adds per cycle)
+PRODUCT_STAGES = 3  # operand and product registers (inside the DSP block on ECP5), the product again in the fabric
+TREE_LEVELS_PER_STAGE = 1  # adder-tree levels between registers: one carry chain per cycle (200 MHz on ECP5)
 REQUANT_LATENCY = 1
 FIFO_LATENCY = 2  # SyncFIFOBuffered: memory write, then its output register
 
@@ -35,8 +36,8 @@ def tree_stages(simd: int) -> int:
 
 
 def mac_latency(simd: int) -> int:
-    """Product register, adder-tree registers, accumulator."""
-    return 1 + tree_stages(simd) + 1
+    """Product registers, adder-tree registers, accumulator."""
+    return PRODUCT_STAGES + tree_stages(simd) + 1
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class StagePlan:
 
     @property
     def cycles(self) -> int:
-        return self.nf * self.sf
+        """Per inference: a conv layer runs the fold schedule once per window position."""
+        return self.nf * self.sf * self.layer.vectors
 
     @property
     def multipliers(self) -> int:
@@ -109,7 +111,7 @@ def _cheapest(layer: DenseLayer, ii: int) -> tuple[int, int] | None:
     best: tuple[int, int, int] | None = None
     for pe in _divisors(layer.n_out):
         for simd in _divisors(layer.n_in):
-            if (layer.n_out // pe) * (layer.n_in // simd) <= ii:
+            if (layer.n_out // pe) * (layer.n_in // simd) * layer.vectors <= ii:
                 key = (pe * simd, pe, simd)
                 if best is None or key < best:
                     best = key
@@ -120,7 +122,8 @@ def allocate(net: Network, budget: int) -> list[tuple[int, int]]:
     """Per-stage (PE, SIMD) minimising the initiation interval under a multiplier budget."""
     if budget < len(net.layers):
         raise VhlsError(f"a multiplier budget of {budget} is below one multiplier per layer ({len(net.layers)})")
-    candidates = sorted({(ly.n_out // pe) * (ly.n_in // s) for ly in net.layers
+    floor = fixed_cycles(net)  # window and pool units: no multipliers to add
+    candidates = sorted({max(floor, (ly.n_out // pe) * (ly.n_in // s) * ly.vectors) for ly in net.layers
                          for pe in _divisors(ly.n_out) for s in _divisors(ly.n_in)})
     for ii in candidates:  # smallest first: the first that fits is optimal
         choice = [_cheapest(ly, ii) for ly in net.layers]
@@ -159,32 +162,90 @@ def plan(net: Network, parallel: Parallel = None) -> list[StagePlan]:
             raise VhlsError(f"--parallel gives {len(pairs)} (PE, SIMD) pair(s) for {len(net.layers)} layer(s)")
     for layer, (pe, simd) in zip(net.layers, pairs, strict=True):
         _check(layer, pe, simd)
-    chunks = [net.n_in, *(pe for pe, _ in pairs[:-1])]
-    gaps = [1, *(ly.n_in // simd for ly, (_, simd) in zip(net.layers[:-1], pairs[:-1], strict=True))]
+    chunks, gaps = _feeds(net, pairs)
     return [StagePlan(layer, pe, simd, chunk, gap)
             for layer, (pe, simd), chunk, gap in zip(net.layers, pairs, chunks, gaps, strict=True)]
 
 
-def predicted_latency(stages: Sequence[StagePlan]) -> int:
+def _feeds(net: Network, pairs: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Per MAC stage: elements per input beat and cycles between the producer's beats. A conv reads whole window
+    vectors; a dense layer the previous dense/conv stage's PE results, a pool's pixels or the whole input."""
+    pe_of = {id(ly): pe for ly, (pe, _) in zip(net.layers, pairs, strict=True)}
+    sf_of = {id(ly): ly.n_in // simd for ly, (_, simd) in zip(net.layers, pairs, strict=True)}
+    units = net.chain
+    chunks, gaps = [], []
+    for ly in net.layers:
+        prod = None if ly.src is None else units[ly.src]
+        if ly.window is not None:
+            chunks.append(ly.n_in)
+            gaps.append(1)
+        elif prod is None:
+            chunks.append(net.n_in)
+            gaps.append(1)
+        elif isinstance(prod, DenseLayer):
+            chunks.append(pe_of[id(prod)])
+            gaps.append(sf_of[id(prod)])
+        else:
+            chunks.append(prod.window.channels)
+            gaps.append(1)
+    return chunks, gaps
+
+
+def fixed_cycles(net: Network) -> int:
+    """Cycles per inference of the units whose speed does not depend on PE x SIMD: window and pool units."""
+    return max((u.feed_cycles for u in net.chain), default=0)
+
+
+def predicted_latency(stages: Sequence[StagePlan], net: Network | None = None) -> int:
     """Cycles from accepting an input beat to presenting its output beat, with no stalls.
 
     Per stage: one cycle to mark the buffer full, then all folds but the last issue, the last fold's full pipeline;
-    plus one cycle in the output collector.
+    plus one cycle in the output collector. With `net`, also the window and pool units (see _window_latency).
     """
-    return sum(s.latency for s in stages) + 1
+    return sum(s.latency for s in stages) + 1 + (_window_latency(net, stages) if net is not None else 0)
+
+
+# A window unit (window.py) starts on a frame once its last beat is in: one cycle marks the bank full, one loads
+# the first window register. A pool then emits one pixel per window, each POOL_LATENCY cycles after its window.
+WINDOW_LATENCY = 2
+POOL_LATENCY = 1
+
+
+def _window_latency(net: Network, stages: Sequence[StagePlan]) -> int:
+    """Cycles the window/pool units add to the dense-stage latencies (a conv's windows overlap its folds; a
+    Collector gathering a conv's PE chunks into pixels adds one)."""
+    pe = {id(s.layer): s.pe for s in stages}
+    extra = 0
+    for u in net.chain:
+        if u.window is None:
+            continue
+        extra += WINDOW_LATENCY
+        if isinstance(u, PoolLayer):
+            extra += u.window.positions - 1 + POOL_LATENCY
+        prod = None if u.src is None else net.chain[u.src]
+        if isinstance(prod, DenseLayer) and pe[id(prod)] != u.window.channels:
+            extra += 1
+    return extra
 
 
 def report(net: Network, stages: Sequence[StagePlan]) -> dict:
     """Per stage and total: MACs, multipliers and widths, predicted cycles, II, latency and the ΣMAC/mult bound."""
-    ii = max(s.cycles for s in stages)
+    ii = max(max(s.cycles for s in stages), fixed_cycles(net))
+    plans = {id(s.layer): s for s in stages}
     rows = []
-    for s in stages:
-        ly = s.layer
+    for u in net.chain:
+        if isinstance(u, PoolLayer):
+            rows.append(_pool_row(u))
+            continue
+        s, ly = plans[id(u)], u
         rows.append({
             "name": ly.name,
-            "kind": "dense",
+            "kind": ly.kind,
             "inputs": ly.n_in,
             "outputs": ly.n_out,
+            "vectors": ly.vectors,
+            **({"window": f"per row of {ly.window.height}" if ly.per_row else ly.window.describe(),
+                "window_cycles": ly.feed_cycles} if ly.window else {}),
             "pe": s.pe,
             "simd": s.simd,
             "macs": ly.macs,
@@ -196,9 +257,9 @@ def report(net: Network, stages: Sequence[StagePlan]) -> dict:
             "acc_type": str(ly.acc_type),
             "output_type": str(ly.out_type),
             "post": [p.describe() for p in ly.post],
-            "weight_rom_bits": ly.macs * ly.w_type.width,
-            "cycles": s.cycles,
-            "initiation_interval": s.cycles,
+            "weight_rom_bits": ly.n_in * ly.n_out * ly.w_type.width,
+            "cycles": max(s.cycles, ly.feed_cycles),
+            "initiation_interval": max(s.cycles, ly.feed_cycles),
             "latency": s.latency,
             "input_buffer": "memory" if uses_memory(s.chunk, s.simd) else "registers",
             "utilisation": ly.macs / (s.multipliers * ii),
@@ -212,9 +273,27 @@ def report(net: Network, stages: Sequence[StagePlan]) -> dict:
             "multipliers": mults,
             "predicted_cycles_per_inference": ii,
             "initiation_interval": ii,
-            "latency": predicted_latency(stages),
+            "latency": predicted_latency(stages, net),
             "bound_macs_per_multiplier": macs / mults,
             "utilisation": macs / (mults * ii),
             "parallel": [[s.pe, s.simd] for s in stages],
         },
+    }
+
+
+def _pool_row(u: PoolLayer) -> dict:
+    w = u.window
+    return {
+        "name": u.name,
+        "kind": u.kind,
+        "window": w.describe(),
+        "inputs": w.channels * w.pixels,
+        "outputs": u.out_elems,
+        "macs": 0,
+        "multipliers": 0,
+        "input_type": str(u.in_type),
+        "output_type": str(u.out_type),
+        "post": [p.describe() for p in u.post],
+        "cycles": u.feed_cycles,
+        "initiation_interval": u.feed_cycles,
     }

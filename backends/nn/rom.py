@@ -1,8 +1,11 @@
 """Read-only storage for weights and biases: `amaranth.lib.memory.Memory` with init, one synchronous read port.
 
-A synchronous read with an address register is what yosys maps to block RAM when the ROM is large (and to LUTs
-or registers when it is small). A ROM of one word is a constant: then the data is wired in directly, so the
-synthesiser can fold constant multiplications.
+A synchronous read is what yosys maps to block RAM. A ROM deeper than one LUT4 can decode (BLOCK_MIN_WORDS) asks for
+block RAM (`rom_style = "block"`) even when it is shallow and wide, as weight ROMs of parallel stages are: in
+logic, every address bit would fan out to thousands of LUTs and a multi-level decode (about 8 ns on ECP5 for
+32 words × 1024 bits), while a block RAM's registered output is a clean cycle. Smaller ROMs are left to yosys. A
+ROM of one word is a constant: then the data is wired in directly, so the synthesiser can fold constant
+multiplications.
 """
 
 from collections.abc import Sequence
@@ -19,6 +22,7 @@ class ROM(wiring.Component):
     output register, so the RAM's slow clock-to-out never shares a cycle with the multipliers it feeds."""
 
     LATENCY = 2
+    BLOCK_MIN_WORDS = 17
 
     def __init__(self, width: int, words: Sequence[int]) -> None:
         if not words:
@@ -34,7 +38,8 @@ class ROM(wiring.Component):
         if len(self.words) == 1:
             m.d.comb += self.data.eq(Const(self.words[0], self.width))
             return m
-        m.submodules.mem = mem = Memory(shape=self.width, depth=len(self.words), init=self.words)
+        block = {"rom_style": "block"} if len(self.words) >= self.BLOCK_MIN_WORDS else None
+        m.submodules.mem = mem = Memory(shape=self.width, depth=len(self.words), init=self.words, attrs=block)
         rd = mem.read_port()
         out = Signal(self.width, reset_less=True)
         m.d.comb += [rd.addr.eq(self.addr), self.data.eq(out)]

@@ -1,29 +1,36 @@
-"""Top level: dense stages chained by ready/valid streams, with AXI-Stream-compatible port names.
+"""Top level: stages chained by ready/valid streams, with AXI-Stream-compatible port names.
 
-Interface (one whole vector per beat, both directions):
-  s_axis_tdata   N_in·W_in bits, element i (raw two's complement, or unsigned for ufixed) at bits [i·W, (i+1)·W)
-  s_axis_tvalid/tready   handshake; s_axis_tlast is accepted and ignored (every beat is a complete vector)
-  m_axis_tdata   N_out·W_out bits, same packing; m_axis_tlast is 1 on every beat
+Interface (one whole input and one whole output per beat):
+  s_axis_tdata   N_in·W_in bits, element i (raw two's complement, or unsigned for ufixed) at bits [i·W, (i+1)·W),
+                 elements in the IR's row-major order ([C][H][W] for an image)
+  s_axis_tvalid/tready   handshake; s_axis_tlast is accepted and ignored (every beat is a complete input)
+  m_axis_tdata   N_out·W_out bits, same packing and order; m_axis_tlast is 1 on every beat
   clk, rst       added by the Verilog back end; rst is synchronous, active high
-A beat per vector keeps the first stage's input from ever being the bottleneck; narrower buses are a later width
+A beat per input keeps the first stage's input from ever being the bottleneck; narrower buses are a later width
 converter in front of the first stage.
+
+Inside, dense stages pass PE-element chunks; conv and pool stages pass pixels (C elements, raster order) and a
+Collector gathers a conv's PE chunks into pixels when a window unit reads them. The input image is reordered from
+[C][H][W] to pixel order, and a feature-map output back to [C][H][W], by wiring alone (Network.in_order and
+out_order). A dense layer mapped over the rows of a matrix is a 1x1 conv over rows x 1 pixels.
 """
 
-import itertools
-
-from amaranth.hdl import Module
+from amaranth.hdl import Cat, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn.collect import Collector
+from vhls.backends.nn.conv import ConvStage
 from vhls.backends.nn.dense import DenseStage
 from vhls.backends.nn.plan import StagePlan
-from vhls.backends.nn.recognise import Network
+from vhls.backends.nn.pool import PoolStage
+from vhls.backends.nn.protect import NoiseOptions, top_ports
+from vhls.backends.nn.recognise import DenseLayer, Network, pixels_per_beat
 
 
 class NNTop(wiring.Component):
-    def __init__(self, net: Network, stages: list[StagePlan]) -> None:
-        self.net, self.stages = net, stages
+    def __init__(self, net: Network, stages: list[StagePlan], noise: NoiseOptions | None = None) -> None:
+        self.net, self.stages, self.noise = net, stages, noise
         in_bits = net.n_in * net.in_type.width
         out_bits = net.n_out * net.out_type.width
         super().__init__({
@@ -35,28 +42,56 @@ class NNTop(wiring.Component):
             "m_axis_tvalid": Out(1),
             "m_axis_tready": In(1),
             "m_axis_tlast": Out(1),
+            # fault tolerance status (protect.py), e.g. stage0_abft_errors: bit 0 of a stage's error counter
+            **{f"stage{k}_{n}": p for k in range(len(net.chain)) for n, p in top_ports(noise).items()},
         })
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        chunk = self.net.n_in
-        blocks = []
-        for k, pl in enumerate(self.stages):
-            blk = DenseStage(pl, chunk)
+        net = self.net
+        plans = {id(s.layer): s for s in self.stages}
+        src = None  # output stream of the previous stage (None: the top's input)
+        chunk = net.n_in  # elements per beat of `src`
+        in_payload = self.s_axis_tdata
+        first = None
+        for k, u in enumerate(net.chain):
+            blk: wiring.Component
+            if isinstance(u, DenseLayer) and u.window is None:
+                blk = DenseStage(plans[id(u)], chunk, self.noise)
+                for n in top_ports(self.noise):
+                    m.d.comb += getattr(self, f"stage{k}_{n}").eq(getattr(blk, n)[0])
+            else:
+                assert u.window is not None
+                ppb = pixels_per_beat(u)
+                if src is None:
+                    if net.in_order is not None:  # an input image, [C][H][W], becomes pixels
+                        t = net.in_type.width
+                        in_payload = Cat(*(self.s_axis_tdata[i * t:(i + 1) * t] for i in net.in_order))
+                elif chunk != u.window.channels:  # a conv's PE chunks → whole pixels
+                    col = Collector(u.window.channels, u.in_type.width, chunk)
+                    m.submodules[f"pixels{k}"] = col
+                    wiring.connect(m, src, col.i)
+                    src = col.o
+                blk = ConvStage(plans[id(u)], ppb) if isinstance(u, DenseLayer) else PoolStage(u, ppb)
             m.submodules[f"stage{k}"] = blk
-            blocks.append(blk)
-            chunk = pl.pe
-        for a, b in itertools.pairwise(blocks):
-            wiring.connect(m, a.o, b.i)
-        last = self.stages[-1]
-        m.submodules.collect = col = Collector(self.net.n_out, self.net.out_type.width, last.pe)
-        wiring.connect(m, blocks[-1].o, col.i)
-        first = blocks[0]
+            if src is None:
+                first = blk
+            else:
+                wiring.connect(m, src, blk.i)
+            src = blk.o
+            chunk = plans[id(u)].pe if isinstance(u, DenseLayer) else u.window.channels
+        assert first is not None and src is not None
+        m.submodules.collect = col = Collector(net.n_out, net.out_type.width, chunk)
+        wiring.connect(m, src, col.i)
+        out = col.o.payload
+        if net.out_order is not None:
+            t = net.out_type.width
+            out = Cat(*(col.o.payload[s * t:(s + 1) * t] for s in net.out_order))
         m.d.comb += [
-            first.i.payload.eq(self.s_axis_tdata),
+            first.i.payload.eq(in_payload),
             first.i.valid.eq(self.s_axis_tvalid),
             self.s_axis_tready.eq(first.i.ready),
-            self.m_axis_tdata.eq(col.o.payload),
+            self.m_axis_tdata.eq(out),
             self.m_axis_tvalid.eq(col.o.valid),
             col.o.ready.eq(self.m_axis_tready),
             self.m_axis_tlast.eq(1),

@@ -60,12 +60,17 @@ class MemPingPongBuffer(wiring.Component):
         bits = max(1, ceil_log2(words))
         m.submodules.mem = mem = Memory(shape=word, depth=2 << bits, init=[])  # address = {bank, word}
         wr = mem.write_port()
-        rd = mem.read_port(transparent_for=())  # the banks keep reads and writes apart: no bypass logic
+        # The write port is registered (address, data and enable leave flip-flops: the wide write fan-out gets a
+        # cycle of its own), so a bank's last word lands a cycle after the bank is marked full. The reader starts a
+        # fresh bank at word 0 and reaches the last word no sooner than that, except when a bank is one word: only
+        # then does the read need the write's bypass.
+        rd = mem.read_port(transparent_for=(wr,) if words == 1 else ())
         full = [Signal(name=f"full{b}") for b in range(2)]
         wbank, rbank = Signal(), Signal()
         wptr = Signal(bits)  # word address inside the bank being written
         we = Signal()
-        m.d.comb += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we)]
+        data = Signal(word)
+        m.d.sync += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we), wr.data.eq(data)]
         wfull = Mux(wbank, full[1], full[0])
 
         if self.chunk >= self.simd:
@@ -73,39 +78,50 @@ class MemPingPongBuffer(wiring.Component):
             k = self.chunk // self.simd
             hold = Signal(self.chunk * self.width, reset_less=True)
             idx = Signal(range(max(k, 2)))  # word of the held beat being written; 0: idle
-            m.d.comb += self.w.ready.eq((idx == 0) & ~wfull)
+            m.d.comb += [self.w.ready.eq((idx == 0) & ~wfull),
+                         data.eq(Mux(idx != 0, hold.word_select(idx, word), self.w.payload[:word]))]
             with m.If(idx != 0):
-                m.d.comb += [we.eq(1), wr.data.eq(hold.word_select(idx, word))]
+                m.d.comb += we.eq(1)
                 m.d.sync += idx.eq(Mux(idx == k - 1, 0, idx + 1))
             with m.Elif(self.w.valid & self.w.ready):
-                m.d.comb += [we.eq(1), wr.data.eq(self.w.payload[:word])]
+                m.d.comb += we.eq(1)
                 if k > 1:
-                    m.d.sync += [hold.eq(self.w.payload), idx.eq(1)]
+                    m.d.sync += idx.eq(1)
+            if k > 1:
+                # Loaded whenever idle, not only on a taken beat: its enable then comes straight from a flip-flop
+                # instead of the handshake (wide fan-out), and a beat is held stable until taken anyway.
+                with m.If(idx == 0):
+                    m.d.sync += hold.eq(self.w.payload)
         else:
             # k beats = one word: gather k - 1 beats, write with the k-th.
             k = self.simd // self.chunk
             step = self.chunk * self.width
             parts = Signal(step * (k - 1), reset_less=True)
             j = Signal(range(k))
-            m.d.comb += [self.w.ready.eq(~wfull), wr.data.eq(Cat(parts, self.w.payload))]
+            j_last = Signal()  # j == k - 1, kept in a flip-flop: the write enable is then one LUT from flip-flops
+            m.d.comb += [self.w.ready.eq(~wfull), data.eq(Cat(parts, self.w.payload))]
             with m.If(self.w.valid & self.w.ready):
-                with m.If(j == k - 1):
+                with m.If(j_last):
                     m.d.comb += we.eq(1)
-                    m.d.sync += j.eq(0)
+                    m.d.sync += [j.eq(0), j_last.eq(0)]
                 with m.Else():
-                    m.d.sync += j.eq(j + 1)
-                    for i in range(k - 1):
-                        with m.If(j == i):
-                            m.d.sync += parts[i * step:(i + 1) * step].eq(self.w.payload)
+                    m.d.sync += [j.eq(j + 1), j_last.eq(j == k - 2)]
+            # A slot is loaded on `valid` alone (a beat is held stable until taken, so a repeat load is harmless):
+            # the wide enable fan-out then does not wait for `ready`.
+            with m.If(self.w.valid):
+                for i in range(k - 1):
+                    with m.If(j == i):
+                        m.d.sync += parts[i * step:(i + 1) * step].eq(self.w.payload)
 
+        wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
         with m.If(we):
-            with m.If(wptr == words - 1):
-                m.d.sync += [wptr.eq(0), wbank.eq(~wbank)]
+            with m.If(wlast):
+                m.d.sync += [wptr.eq(0), wbank.eq(~wbank), wlast.eq(words == 1)]
                 for b in range(2):
                     with m.If(wbank == b):
                         m.d.sync += full[b].eq(1)
             with m.Else():
-                m.d.sync += wptr.eq(wptr + 1)
+                m.d.sync += [wptr.eq(wptr + 1), wlast.eq(wptr == words - 2)]
 
         m.d.comb += [
             self.r_valid.eq(Mux(rbank, full[1], full[0])),

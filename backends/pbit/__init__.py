@@ -2,6 +2,18 @@
 
 from vhls.backends.pbit.array import PBitArray
 from vhls.backends.pbit.config import PBitConfig
-from vhls.backends.pbit.emit import TOP, to_verilog, write_verilog
+from vhls.backends.pbit.emit import SPARSE_TOP, TOP, to_verilog, top_name, write_verilog
+from vhls.backends.pbit.sparse import PBitSparse
+from vhls.backends.pbit.sparse_config import SparseConfig
 
-__all__ = ["TOP", "PBitArray", "PBitConfig", "to_verilog", "write_verilog"]
+__all__ = [
+    "SPARSE_TOP",
+    "TOP",
+    "PBitArray",
+    "PBitConfig",
+    "PBitSparse",
+    "SparseConfig",
+    "to_verilog",
+    "top_name",
+    "write_verilog",
+]

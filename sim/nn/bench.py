@@ -71,6 +71,20 @@ class _Sides:
 PERIOD_NS = 10
 
 
+async def _watch_flags(dut, prefix: str, log: list[int]) -> None:
+    """Record the stream index of every vector an ABFT checker flags (backends/nn/abft.py, protect.top_ports): the
+    `checked` port changes once per vector checked, and `errors` changes in the same cycle when it is flagged."""
+    checked, errors = getattr(dut, f"{prefix}_checked"), getattr(dut, f"{prefix}_errors")
+    n = e = 0
+    while True:
+        await checked.value_change
+        await ReadOnly()
+        err = int(errors.value)  # one bit: the LSB of the stage's error counter
+        if err != e:
+            log.append(n)
+        n, e = n + 1, err
+
+
 async def _run_phase(dut, sides: _Sides, expect: int, limit: int, t0: float) -> int:
     """Drive and sample cycle by cycle, sleeping through stretches where the design is busy on its own.
 
@@ -110,6 +124,9 @@ async def stream_vectors(dut) -> None:
     await FallingEdge(dut.clk)
     dut.rst.value = 0
     wall = time.perf_counter()
+    flags: list[list[int]] = [[] for _ in cfg.get("abft_flagged", [])]  # ABFT designs: flagged vectors per stage
+    for s, log in enumerate(flags):
+        cocotb.start_soon(_watch_flags(dut, f"stage{s}_abft", log))
     limit = 1000 + 4 * (len(inputs) + cfg["throughput_vectors"] + 4) * (cfg["predicted_cycles"] + cfg["latency"])
     t0 = get_sim_time("ns")
 
@@ -137,6 +154,9 @@ async def stream_vectors(dut) -> None:
 
     got = [d for _, d in fast.outputs] + [d for _, d in stress.outputs]
     want = [outputs[i % len(outputs)] for i in range(k)] + outputs
+    if "stream_outputs" in cfg:  # fault injection: outputs depend on the position in the stream since reset
+        want = [int(v, 16) for v in cfg["stream_outputs"]]
+    flag_bad = sum(got_f != want_f for got_f, want_f in zip(flags, cfg.get("abft_flagged", []), strict=True))
     bad = [i for i, (g, w) in enumerate(zip(got, want, strict=True)) if g != w]
     bad_vectors = sorted({i % len(inputs) if i < k else i - k for i in bad})  # beat -> input vector index
     first = None
@@ -157,7 +177,9 @@ async def stream_vectors(dut) -> None:
         "trace": {"fast_in": fast.accepted, "fast_out": [c for c, _ in fast.outputs],
                   "stress_in": stress.accepted, "stress_out": [c for c, _ in stress.outputs]},
         "wall_seconds": time.perf_counter() - wall,
+        **({"abft_flagged": flags, "flag_mismatches": flag_bad} if flags else {}),
     }
     with open(os.environ["VHLS_NN_RESULT"], "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
     assert not bad and not extra, f"{len(bad)} mismatching outputs, {extra} unexpected; first: {first}"
+    assert not flag_bad, f"ABFT flags of {flag_bad} stages differ from the golden model"

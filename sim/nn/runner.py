@@ -26,6 +26,7 @@ from vhls.backends.nn.emit import (
     make_vectors,
 )
 from vhls.backends.nn.plan import Parallel
+from vhls.backends.nn.protect import NoiseOptions
 from vhls.backends.synth.tools import verilator_environ
 from vhls.ir.errors import VhlsError
 from vhls.ir.types import Fixed
@@ -51,10 +52,11 @@ class VerifyResult:
     sim_seconds: float = 0.0
     build_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    flag_mismatches: int = 0  # ABFT designs: stages whose flagged vectors differ from the golden model's
 
     @property
     def ok(self) -> bool:
-        return self.mismatches == 0 and self.unexpected_beats == 0
+        return self.mismatches == 0 and self.unexpected_beats == 0 and self.flag_mismatches == 0
 
     @property
     def utilisation(self) -> float:
@@ -92,8 +94,18 @@ def _load_folder(folder: Path) -> tuple[Design, Path]:
     except ImportError:
         raise VhlsError("verifying a build folder needs the IR parser (vhls.ir.parser)") from None
     prog = parse((folder / meta["program"]).read_text(), source=str(folder / meta["program"]))
-    d = design(prog, [tuple(p) for p in meta["parallel"]], meta["name"])
+    d = design(prog, [tuple(p) for p in meta["parallel"]], meta["name"], NoiseOptions.from_json(meta.get("noise")))
     return d, folder / meta["verilog"]
+
+
+def _abft(d: Design, res: dict) -> dict:
+    """ABFT designs: the flagged vectors read from the RTL and the detection figures (protect.abft_summary)."""
+    if "abft_flagged" not in res or d.noise is None:
+        return {}
+    from vhls.backends.nn.protect import abft_summary
+
+    return {"abft_flagged": res["abft_flagged"],
+            "abft": abft_summary(d.net, d.noise, res["abft_flagged"], res["checked"])}
 
 
 def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, parallel: Parallel = None,
@@ -160,7 +172,7 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
         res = json.loads(res_path.read_text())
     first = res["first_bad"]
     dumps: list[str] = []
-    failed = res["mismatches"] > 0 or res["unexpected_beats"] > 0
+    failed = res["mismatches"] > 0 or res["unexpected_beats"] > 0 or res.get("flag_mismatches", 0) > 0
     if failed and not waves and waves_on_failure and out_dir is not None:
         again = verify(target if isinstance(target, str | Path) else d, sim, vectors, seed,
                        out_dir=Path(out_dir) / "waves", waves=True,
@@ -179,7 +191,9 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
         predicted_latency=tot["latency"], macs=tot["macs"], multipliers=tot["multipliers"], first_bad=first,
         unexpected_beats=res["unexpected_beats"], sim_cycles=res["sim_cycles"], sim_seconds=t2 - t1,
         build_seconds=t1 - t0, extra={"checked": res["checked"], "mismatching_beats": res["mismatching_beats"],
-                                      "bench_wall_seconds": res["wall_seconds"], "waves": dumps})
+                                      "bench_wall_seconds": res["wall_seconds"], "waves": dumps,
+                                      **_abft(d, res)},
+        flag_mismatches=res.get("flag_mismatches", 0))
 
 
 __all__ = ["SIMULATORS", "VerifyResult", "golden", "make_vectors", "verify"]

@@ -1,4 +1,6 @@
-"""cocotb bench: load J/h from the job file, run each seed, record e2 trace, final spins and cycles."""
+"""cocotb bench: load J/h from the job file, run each seed, record e2 trace, final spins and cycles.
+Dense arrays take J entry by entry and show sigma on one port; sparse ones take packed adjacency words and
+are read through `rd_addr` / `rd_data`."""
 
 import json
 import os
@@ -8,32 +10,67 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
+INPUTS = ("j_we", "w_we", "h_we", "wr_unit", "wr_group", "wr_col", "wr_addr", "j_data", "w_data", "h_data", "start")
+
 
 async def _tick(dut: object) -> None:
     await RisingEdge(dut.clk)
+
+
+def _set(dut: object, name: str, value: int) -> None:
+    """Ports of width 0 (e.g. wr_group with one group) are not in the Verilog at all."""
+    if hasattr(dut, name):
+        getattr(dut, name).value = value
+
+
+async def _load(dut: object, job: dict) -> None:
+    if job["arch"] == "sparse":
+        dut.w_we.value = 1
+        for unit, addr, word in job["words"]:
+            _set(dut, "wr_unit", unit)
+            _set(dut, "wr_addr", addr)
+            dut.w_data.value = word
+            await _tick(dut)
+        dut.w_we.value = 0
+    else:
+        dut.j_we.value = 1
+        for unit, group, col, v in job["j"]:
+            dut.wr_unit.value, dut.wr_group.value, dut.wr_col.value, dut.j_data.value = unit, group, col, v
+            await _tick(dut)
+        dut.j_we.value = 0
+    dut.h_we.value = 1
+    for unit, group, v in job["h"]:
+        _set(dut, "wr_unit", unit)
+        _set(dut, "wr_group", group)
+        dut.h_data.value = v
+        await _tick(dut)
+    dut.h_we.value = 0
+
+
+async def _read_sigma(dut: object, job: dict) -> int:
+    if job["arch"] != "sparse":
+        return dut.sigma.value.to_unsigned()
+    sigma = 0
+    for a in range(job["read_words"]):
+        _set(dut, "rd_addr", a)
+        await _tick(dut)
+        await ReadOnly()
+        sigma |= dut.rd_data.value.to_unsigned() << (a * job["read_bits"])
+        await RisingEdge(dut.clk)  # leave the read-only phase before driving rd_addr again
+    return sigma
 
 
 @cocotb.test()
 async def run_job(dut: object) -> None:
     job = json.loads(Path(os.environ["PBIT_JOB"]).read_text())
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    for name in ("j_we", "h_we", "wr_unit", "wr_group", "wr_col", "j_data", "h_data", "start"):
-        getattr(dut, name).value = 0
+    for name in INPUTS:
+        _set(dut, name, 0)
     dut.rst.value = 1
     await _tick(dut)
     await _tick(dut)
     dut.rst.value = 0
-
-    dut.j_we.value = 1
-    for unit, group, col, v in job["j"]:
-        dut.wr_unit.value, dut.wr_group.value, dut.wr_col.value, dut.j_data.value = unit, group, col, v
-        await _tick(dut)
-    dut.j_we.value = 0
-    dut.h_we.value = 1
-    for unit, group, v in job["h"]:
-        dut.wr_unit.value, dut.wr_group.value, dut.h_data.value = unit, group, v
-        await _tick(dut)
-    dut.h_we.value = 0
+    await _load(dut, job)
 
     for name in ("steps", "n_rnd", "i0_min", "i0_max", "i0_delta"):
         getattr(dut, name).value = job[name]
@@ -53,9 +90,9 @@ async def run_job(dut: object) -> None:
                 break
             await _tick(dut)
             cycles += 1
-        sigma = dut.sigma.value.to_unsigned()
+        await _tick(dut)
+        sigma = await _read_sigma(dut, job)
         runs.append(
             {"seed": seed, "trace": trace, "sigma": [(sigma >> i) & 1 for i in range(job["n"])], "cycles": cycles}
         )
-        await _tick(dut)
     Path(os.environ["PBIT_OUT"]).write_text(json.dumps(runs))

@@ -11,7 +11,8 @@ import numpy as np
 
 from vhls.anneal.ssa import SSAParams
 from vhls.backends.pbit.config import PBitConfig
-from vhls.backends.pbit.emit import TOP, write_verilog
+from vhls.backends.pbit.emit import top_name, write_verilog
+from vhls.backends.pbit.sparse_config import SparseConfig
 from vhls.backends.synth.tools import verilator_environ
 from vhls.errors import VhlsError
 from vhls.sim.pbit.job import make_job, write_job
@@ -48,7 +49,7 @@ def _sim_env(sim: str) -> contextlib.AbstractContextManager[None]:
 
 
 def run_rtl(
-    cfg: PBitConfig,
+    cfg: PBitConfig | SparseConfig,
     J: np.ndarray,
     h: np.ndarray,
     p: SSAParams,
@@ -57,7 +58,8 @@ def run_rtl(
     sim: str = "icarus",
     build_dir: str | Path | None = None,
 ) -> list[RtlRun]:
-    """Generate Verilog, build it, and run every seed in one simulation (J/h loaded once)."""
+    """Generate Verilog (dense or sparse array, by the config type), build it, and run every seed in one
+    simulation (J/h loaded once)."""
     from cocotb_tools.runner import get_results, get_runner
 
     if sim not in simulators():
@@ -77,7 +79,7 @@ def run_rtl(
             runner = get_runner(sim)
             runner.build(
                 sources=[src],
-                hdl_toplevel=TOP,
+                hdl_toplevel=top_name(cfg),
                 build_dir=out / "build",
                 timescale=("1ns", "1ps"),
                 build_args=["-Wno-fatal"] if sim == "verilator" else [],
@@ -85,7 +87,7 @@ def run_rtl(
             )
             xml = runner.test(
                 test_module="vhls.sim.pbit.bench",
-                hdl_toplevel=TOP,
+                hdl_toplevel=top_name(cfg),
                 build_dir=out / "build",
                 test_dir=out,
                 extra_env={"PBIT_JOB": str(job_file), "PBIT_OUT": str(res_file)},

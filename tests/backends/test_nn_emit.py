@@ -45,8 +45,8 @@ def test_verilog_is_byte_identical_across_runs_and_folders(tmp_path: Path) -> No
 def test_build_writes_a_vhls_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
     rep = build(two_layer(), out, PARALLEL, name="tiny")
-    assert sorted(p.name for p in out.iterdir()) == ["design.json", "report.json", "tb", "tiny.core", "tiny.v",
-                                                     "tiny.vhls", "vectors.npz"]
+    assert sorted(p.name for p in out.iterdir()) == ["design.json", "report.json", "tb", "tiny.core",
+                                                     "tiny.lowered.vhls", "tiny.v", "tiny.vhls", "vectors.npz"]
     assert json.loads((out / "report.json").read_text()) == json.loads(json.dumps(rep))
     assert "module tiny(" in (out / "tiny.v").read_text()
     umask = os.umask(0)

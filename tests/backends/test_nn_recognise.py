@@ -117,9 +117,9 @@ def test_refuses_non_constant_weights_and_other_primitives() -> None:
         recognise(Program("id", (Param("x", Array(6, XT)),), Var("x")))
 
 
-def test_refuses_two_dimensional_input() -> None:
-    prog = Program("m", (Param("x", Array(2, Array(6, XT))),), Var("x"))
-    with pytest.raises(VhlsError, match="vector of fixed-point"):
+def test_refuses_four_dimensional_input() -> None:
+    prog = Program("m", (Param("x", Array(2, Array(2, Array(2, Array(6, XT))))),), Var("x"))
+    with pytest.raises(VhlsError, match=r"a vector, a matrix or a \[C\]\[H\]\[W\] feature map"):
         recognise(prog)
 
 

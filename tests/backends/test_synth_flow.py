@@ -104,6 +104,9 @@ def test_tiny_dense_through_ecp5(tmp_path: Path, capsys: pytest.CaptureFixture[s
     dsp = entry["resources"]["dsp"]
     assert entry["fits"] and 1 <= dsp <= 8 and entry["resources"]["io"] == 56
     assert entry["fmax_mhz"] > 50 and entry["utilisation"]["MULT18X18D"]["used"] == dsp
+    # every multiplier got its operand and product registers (absorb.py); those flip-flops left the fabric
+    moved = entry["absorbed"]
+    assert moved["dsp_outputs"] == dsp and moved["dsp_inputs"] == 2 * dsp and moved["ffs_removed"] > 0
     assert (out / "synth_ecp5-85k" / "nextpnr.log").exists()
 
 

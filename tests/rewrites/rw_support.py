@@ -148,6 +148,23 @@ def reduce_case(draw: Callable, mult: int = 1) -> Case:
     return Case(b.program(red), hit)
 
 
+def quantised_step_case(draw: Callable) -> Case:
+    """reduce(fun (acc, x) => cast<ACC, Q, O>(add(acc, g(x))), init, xs) with g finer than ACC (the rule applies
+    when O is WRAP) or not (it must refuse)."""
+    b = Builder(draw)
+    e, acc = b.elem(), b.fixed()
+    finer = b.flip() or b.flip()
+    w = b.num(1, 12)
+    f = acc.frac + (b.num(1, 5) if finer else -b.num(0, 3))
+    g = b.term(Fixed(w, w - f, b.flip()), b.inner(x=e))
+    pair = (Var("acc"), g) if b.flip() else (g, Var("acc"))
+    o = b.pick(("WRAP", "WRAP", "SAT"))
+    body = Prim("cast", (acc, b.pick(("TRN", "RND")), o), (Prim("add", (), pair),))
+    red = Prim(b.pick(("reduce", "reduceSeq")), (), (Lam((Param("acc"), Param("x")), body), b.term(acc),
+                                                       b.term(Array(b.num(1, 4), e))))
+    return Case(b.program(red), True if o == "WRAP" and finer else None)
+
+
 def dense_case(draw: Callable) -> Case:
     """A dense layer in the lowering's shape (random sizes, types, weights, zip/mul orders, literal placement)."""
     b = Builder(draw)
@@ -297,6 +314,8 @@ def rule_for(name: str, draw: Callable) -> tuple[Case, Rule]:
     if name == "split_reduce":
         k = draw(st.integers(1, 3))
         return reduce_case(draw, k), get(name, k)
+    if name == "quantise_terms":
+        return quantised_step_case(draw), get(name)
     if name in ("reduce_tree", "reduce_seq"):
         c = reduce_case(draw)
         if name == "reduce_seq":

@@ -56,12 +56,12 @@ def test_json_schema(tmp_path: Path) -> None:
                "--objective", "area") == 0
     data = json.loads(out.read_text())
     assert set(data) >= {"model", "target", "objective", "accuracy_metric", "base_accuracy", "accuracy_drop_limit",
-                         "points_evaluated", "points_feasible", "variants", "sensitivity", "chosen", "pareto",
-                         "calibrated"}
+                         "points_evaluated", "points_feasible", "variants", "sensitivity", "result_sensitivity",
+                         "chosen", "pareto", "calibrated"}
     assert data["model"] == "digits_mlp" and data["objective"] == "area"
     assert data["accuracy_metric"] == "test accuracy"
     assert data["target"]["name"] == "ice40-up5k" and data["target"]["dsp"] == 8
-    keys = {"precision", "rules", "exact", "weight_bits", "parallel", "ii_cycles", "latency_cycles",
+    keys = {"precision", "rules", "exact", "weight_bits", "result_bits", "parallel", "ii_cycles", "latency_cycles",
             "throughput_per_s", "latency_ns", "multipliers", "dsp", "lut", "ff", "bram", "lut_multipliers", "area",
             "utilisation", "accuracy", "accuracy_drop"}
     assert data["pareto"]
@@ -116,7 +116,7 @@ def test_unreachable_accuracy_names_the_limiting_layer() -> None:
     # No block RAM and little logic: only designs with narrow weights fit, and they lose too much accuracy.
     t = get_target("generic", dsp=156, lut=8000, bram=0)
     with pytest.raises(VhlsError, match=r"accuracy drop of at most 0\.5 points.*unreachable.*layer dense\d limits it: "
-                                        r"quantising dense\d alone to \d-bit weights drops"):
+                                        r"dense\d alone with \d+-bit (weights|results) drops"):
         explore(example("jet_mlp"), t, accuracy_drop=0.5, workers=1)
 
 
@@ -132,12 +132,19 @@ def test_bad_options() -> None:
 def test_accuracy_is_the_same_in_a_process_pool() -> None:
     m = example("digits_mlp")
     sc = make_scorer(m)
-    vs, sens, base = precision_variants(m, 1.0, (8, 6, 4), sc, workers=1)
+    vs, sens, base, rsens = precision_variants(m, 1.0, (8, 6, 4), sc, workers=1, result_bits=(10, 8))
     progs = [v.program for v in vs] * 3  # enough jobs for the pool
     assert score_all(progs, sc, workers=2) == score_all(progs, sc, workers=1)
     assert vs[0].name == "as written" and vs[0].drop == 0 and base == pytest.approx(98.89, abs=0.01)
     assert all(v.drop == 0 for v in vs if v.exact)
     assert set(sens) == {"dense0", "dense1"} and set(sens["dense0"]) == {8, 6, 4}
+    assert set(rsens) == {"dense0"} and set(rsens["dense0"]) == {10, 8}  # dense1's result is the program's
+    mixed = [v for v in vs if v.name == "mixed"]
+    assert mixed and mixed[0].drop <= 1.0  # per-layer widths, backed off until the combination fits
+    for rule in mixed[0].rules[:-1]:
+        name, k = rule.split("@")[0].rstrip(")").split("(")
+        layer = "dense0" if rule.endswith(("@w1", "@h1")) else "dense1"
+        assert (sens if name == "quantise_weights" else rsens)[layer][int(k)] <= 1.0
 
 
 def test_objectives_choose_differently() -> None:
@@ -154,6 +161,9 @@ def test_calibration_results_are_in_the_repo() -> None:
     assert data["summary"]["dsp_exact"] and data["summary"]["multipliers_equal_report"]
     assert data["summary"]["validation"]["points"] >= 3
     assert data["ff_scale"] == ECP5_85K.ff_scale  # the committed fit is the one the model uses
+    assert data["lut_weights"]["ecp5"] == dict(ECP5_85K.lut_weights)
+    assert data["lut_weights"]["ice40"] == dict(ICE40_UP5K.lut_weights)
+    assert data["summary"]["all"]["lut"]["max_abs_rel_error"] <= 0.15  # issue #4's target
     for row in data["points"]:
         assert set(row["estimate"]) == set(row["synthesis"]) == {"dsp", "lut", "ff", "bram"}
 

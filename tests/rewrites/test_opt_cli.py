@@ -75,3 +75,12 @@ def test_registered_in_vhls_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["opt", "--list"]) == 0
     assert cli.main(["opt", str(EXAMPLES / "jet_mlp.py"), "-p", "nope"]) == 2
     assert "unknown rule `nope`" in capsys.readouterr().err
+
+
+def test_lower_prints_the_hardware_tiling(capsys: pytest.CaptureFixture[str]) -> None:
+    from vhls.rewrites.lower_hw import read_plan
+
+    assert opt(str(EXAMPLES / "jet_mlp.py"), "-p", "narrow_acc", "--lower", "2x4,4x8,1x16,5x2", "--verify") == 0
+    out, err = capsys.readouterr()
+    assert read_plan(parse(out)) == [(2, 4), (4, 8), (1, 16), (5, 2)]
+    assert "PE x SIMD 2x4,4x8,1x16,5x2" in err and "(bit-exact)" in err

