@@ -50,6 +50,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="ECP5 LFE5U-85F CABGA381 or iCE40 UP5K SG48 (default ecp5-85k)")
     s.add_argument("--freq", type=float, default=200.0, help="target clock in MHz (default 200)")
     s.add_argument("--seed", type=int, default=1, help="nextpnr placer seed")
+    s.add_argument("--ooc", action="store_true",
+                   help="ECP5: place and route out of context (no pins), for ports wider than the package")
 
 
 def _summary(report: dict, title: str) -> Table:
@@ -153,9 +155,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from vhls.backends.synth import synth
 
     t0 = time.perf_counter()
-    res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=args.seed)
+    res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=args.seed, ooc=args.ooc)
     out = _console()
-    out.print(_synth_table(res, f"{res.top} on {res.fpga} (seed {res.seed})"))
+    where = f"{res.fpga}, out of context" if res.out_of_context else res.fpga
+    out.print(_synth_table(res, f"{res.top} on {where} (seed {res.seed})"))
     if res.critical_path:
         out.print("critical path: " + "; ".join(res.critical_path[:6]))
     out.print(f"synthesis {res.synth_seconds:.0f} s, place-and-route {res.pnr_seconds:.0f} s "

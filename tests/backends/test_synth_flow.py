@@ -110,6 +110,28 @@ def test_tiny_dense_through_ecp5(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert (out / "synth_ecp5-85k" / "nextpnr.log").exists()
 
 
+@needs_yosys
+@needs_ecp5
+def test_out_of_context_places_a_core_wider_than_the_package(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """48 8-bit inputs and 2 outputs need 400 pins (365 on the package): refused, then placed out of context."""
+    rng = np.random.default_rng(5)
+    w, b = rand_const(rng, fixed(8, 2), 2, 48), rand_const(rng, fixed(8, 2), 2)
+    wide = Program("wide", (Param("x", Array(48, fixed(8, 3))),),
+                   dense(w, b, Var("x"), fixed(20, 8), fixed(8, 3)))
+    out = tmp_path / "wide"
+    build(wide, out, "seq", check=False, vectors=4)
+    assert main(["synth", str(out), "--fpga", "ecp5-85k", "--freq", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "io (TRELLIS_IO)" in err and "365 available" in err and "--ooc" in err
+    assert main(["synth", str(out), "--fpga", "ecp5-85k", "--freq", "100", "--ooc"]) == 0
+    assert "out of context" in capsys.readouterr().out
+    entry = json.loads((out / "synth.json").read_text())["ecp5-85k"]
+    assert entry["fits"] and entry["out_of_context"] and entry["resources"]["io"] > 365 and entry["fmax_mhz"] > 50
+    assert main(["synth", str(out), "--fpga", "ice40-up5k", "--ooc"]) == 2
+    assert "ECP5 only" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 @needs_yosys
 @needs_ecp5
