@@ -4,10 +4,16 @@ A value of IR type `fixed<W,I>` is a `signed(W)` Amaranth value holding the raw 
 `ufixed`); values travel packed in flat bit vectors, element i at bits [i·W, (i+1)·W).
 """
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from amaranth.hdl import Module, Mux, Shape, Signal, Value, signed, unsigned
 
 from vhls.ir import numerics as fx
 from vhls.ir.types import Fixed
+
+if TYPE_CHECKING:
+    from vhls.backends.nn.recognise import PostOp
 
 
 def shape_of(t: Fixed) -> Shape:
@@ -66,3 +72,16 @@ def maxmin(m: Module, kind: str, v: Value, v_t: Fixed, c: int, c_t: Fixed, name:
     b = c << (out_t.frac - c_t.frac)  # Python int: exact
     pick = a > b if kind == "max" else a < b
     return fit(m, Mux(pick, a, b), out_t, name)
+
+
+def post_ops(m: Module, v: Value, t: Fixed, ops: Sequence["PostOp"], prefix: str) -> tuple[Value, Fixed]:
+    """A recognised chain of post-accumulation steps (casts, max/min with a constant), each exactly as the IR does."""
+    for k, op in enumerate(ops):
+        name = f"{prefix}{k}"
+        if op.kind == "cast":
+            v = convert(m, v, t, op.type, op.q, op.o, name)
+        else:
+            assert op.const_type is not None
+            v = maxmin(m, op.kind, v, t, op.const, op.const_type, name)
+        t = op.type
+    return v, t

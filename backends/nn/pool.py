@@ -40,14 +40,7 @@ class PoolReduce(wiring.Component):
             taps = [(hw.element(self.i.payload, t * win.channels + c, ly.in_type), ly.in_type)
                     for t in range(win.kh * win.kw)]
             v, t = low.lower(ly.body, {ly.k: taps})
-            for k, op in enumerate(ly.post):
-                name = f"c{c}_post{k}"
-                if op.kind == "cast":
-                    v = hw.convert(m, v, t, op.type, op.q, op.o, name)
-                else:
-                    assert op.const_type is not None
-                    v = hw.maxmin(m, op.kind, v, t, op.const, op.const_type, name)
-                t = op.type
+            v, t = hw.post_ops(m, v, t, ly.post, f"c{c}_post")
             assert t == ly.out_type
             outs.append(v.as_unsigned())
         data = Signal(len(self.o.payload), reset_less=True)

@@ -31,15 +31,7 @@ class Requant(wiring.Component):
         outs = []
         for lane in range(self.lanes):
             v: Signal = hw.fit(m, hw.element(self.i_data, lane, self.in_type), self.in_type, f"l{lane}_in")
-            t = self.in_type
-            for k, op in enumerate(self.ops):
-                name = f"l{lane}_op{k}"
-                if op.kind == "cast":
-                    v = hw.convert(m, v, t, op.type, op.q, op.o, name)
-                else:
-                    assert op.const_type is not None
-                    v = hw.maxmin(m, op.kind, v, t, op.const, op.const_type, name)
-                t = op.type
+            v, _ = hw.post_ops(m, v, self.in_type, self.ops, f"l{lane}_op")
             outs.append(v.as_unsigned())
         packed = Signal(len(self.o_data))
         m.d.comb += packed.eq(Cat(*outs))
