@@ -100,6 +100,8 @@ def section_machine(res: dict) -> list[str]:
         f"- CPU: {m.get('cpu', NM)}; cores: {m.get('cores', NM)}",
         f"- OS: {m.get('os', NM)}; Python {m.get('python', NM)}; numpy {m.get('numpy', NM)}",
         f"- vhls commit: {m.get('git_commit', NM)}; date: {m.get('date_utc', NM)}",
+        f"- Load average (1, 5, 15 min) when the run started: {m.get('load_average_at_start', NM)} — other work on "
+        "the machine slows every timing",
         "",
     ]
     return out
@@ -216,7 +218,7 @@ def section_nn(res: dict) -> list[str]:
                     rs.get("ff"),
                     rs.get("dsp"),
                     rs.get("bram"),
-                    rs.get("io"),
+                    "out of context" if s.get("out_of_context") else rs.get("io"),
                     s.get("fmax_mhz") or (f"not placed (exit {r['synth_returncode']})" if r.get("synth_returncode")
                                           else None),
                     s.get("inferences_per_s_at_fmax"),
@@ -242,8 +244,11 @@ def section_nn(res: dict) -> list[str]:
             srows,
         )
         out += [
-            "Resources are yosys `synth_ecp5` counts (written even when place and route cannot run); a design whose "
-            "top-level ports need more than the CABGA381 package's 365 I/O pins is not placed, so it has no Fmax.",
+            "Resources are yosys `synth_ecp5` counts (written even when place and route cannot run). A design whose "
+            "whole-vector top-level ports need more than the CABGA381 package's 365 I/O pins is placed and routed out "
+            "of context (`vhls synth --ooc`: the core without pins or I/O buffers; its Fmax is the core's). The "
+            f"place-and-route runs share the machine's cores ({d.get('synthesis_jobs', 1)} at a time) after every "
+            "timed measurement has finished, so their tool times are not comparable with single runs.",
             "",
         ]
     else:
@@ -563,7 +568,56 @@ def section_anneal(res: dict) -> list[str]:
     )
     out += [f"Command: `{d['command']}`", ""]
     for name in others:
-        out += generic(name, res[name])
+        out += anneal_speed(name, res[name]) if name.startswith("anneal_speed_") else generic(name, res[name])
+    return out
+
+
+def sa_at_time(d: dict, us: float) -> tuple[int, dict] | None:
+    """The measured dwave SA point with the most sweeps that takes at most `us` per read (equal-time comparison)."""
+    pts = [(int(k), v) for k, v in (d.get("dwave_sa") or {}).items() if v["us_per_read"] <= us]
+    return max(pts, key=lambda kv: kv[0]) if pts else None
+
+
+def anneal_speed(name: str, d: dict) -> list[str]:
+    """Annealer hardware time per read (cycles / post-route Fmax) against dwave SA on the CPU, at equal quality
+    (the fewest SA sweeps whose mean cut reaches SSA's) and at equal time (the best SA point measured that fits)."""
+    hw = d.get("hardware") or {}
+    best = d.get("best_known")
+    title = f"### Annealer hardware vs CPU simulated annealing: {d.get('instance')}, {hw.get('arch', NM)} array"
+    out = [title, ""]
+    if "error" in d or not d.get("rows"):
+        return [*out, NM + (f" (`{d.get('command')}` failed: {d['error']})" if "error" in d else ""), ""]
+    knobs = ", ".join(f"{k}={v}" for k, v in hw.items() if k not in ("fmax_mhz", "cycles_per_read", "arch"))
+    out += [
+        f"Hardware: {knobs}; post-route Fmax **{fmt(hw.get('fmax_mhz'))} MHz** on ECP5-85k; cycles per read = "
+        f"`{hw.get('cycles_per_read', NM)}`. Time per read = cycles / Fmax (the RTL is bit-exact with the golden "
+        f"model, so its cut is the golden model's). dwave SA: {d.get('reads')} reads per point on this machine's CPU.",
+        "",
+    ]
+    def pct(cut: float) -> str:
+        return f"{100 * cut / best:.2f} %" if best else NM
+
+    rows = []
+    for r in d["rows"]:
+        eq = sa_at_time(d, r["hw_us_per_read"])
+        rows.append([
+            r["steps"],
+            f"{r['ssa_mean_cut']:.1f} ({pct(r['ssa_mean_cut'])})",
+            r["cycles_per_read"],
+            r["hw_us_per_read"],
+            r.get("sa_sweeps", NM),
+            r.get("sa_us_per_read", NM),
+            f"{r['speedup']}×" if r.get("speedup") is not None else NM,
+            f"{eq[0]} sweeps: {eq[1]['mean_cut']:.1f} ({pct(eq[1]['mean_cut'])})" if eq else "no SA point that fast",
+        ])
+    out += table(
+        ["SSA steps", "SSA mean cut", "cycles/read", "hardware µs/read", "SA sweeps at equal quality",
+         "SA µs/read", "speed-up (SA time / hardware time)",
+         "SA at equal time: most sweeps measured within the hardware time (mean cut)"],
+        rows,
+    )
+    if d.get("command"):
+        out += [f"Command: `{d['command']}`", ""]
     return out
 
 

@@ -1,10 +1,10 @@
 """bench/report.py: the BENCHMARKS.md generator on a small fixture (no subprocesses, no measurements)."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from benchmod import load_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 MACHINE = {
@@ -20,10 +20,7 @@ MACHINE = {
 
 @pytest.fixture(scope="module")
 def report():
-    spec = importlib.util.spec_from_file_location("bench_report", ROOT / "bench" / "report.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("report")
 
 
 def fixture() -> dict[str, dict]:
@@ -261,9 +258,7 @@ def test_synthesis_rows_and_latency_in_ns(report):
 
 def test_plots_drawn_only_from_data(tmp_path):
     pytest.importorskip("matplotlib")
-    spec = importlib.util.spec_from_file_location("bench_plots", ROOT / "bench" / "plots.py")
-    plots = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plots)
+    plots = load_bench("plots")
     res = fixture()
     res["cost_calibration"] = {"points": [{"estimate": {"lut": 100, "ff": 90}, "synthesis": {"lut": 110, "ff": 95}}]}
     res["anneal_steps"] = {"rows": [{"instance": "G1", "solver": "ssa", "steps": s, "mean_pct": p}
@@ -272,3 +267,23 @@ def test_plots_drawn_only_from_data(tmp_path):
     assert names == {"nn_cycles.png", "cost_vs_synth.png", "anneal_cut_vs_steps.png"}
     assert (tmp_path / "nn_cycles.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plots.draw({}, tmp_path) == [] and not list(tmp_path.glob("*.png"))  # no data: stale pictures removed
+
+
+def test_anneal_speed_equal_quality_and_equal_time(report):
+    res = fixture()
+    res["anneal_quality"] = {"mode": "full", "outer_runs": 1, "command": "q", "rows": []}
+    res["anneal_speed_G9"] = {
+        "instance": "G9", "best_known": 1000, "reads": 10, "command": "python bench/anneal_bench.py speed G9",
+        "hardware": {"arch": "baked", "n": 8, "fmax_mhz": 100.0, "cycles_per_read": "steps + 2"},
+        "rows": [{"steps": 100, "ssa_mean_cut": 990.0, "cycles_per_read": 102, "hw_us_per_read": 1.02,
+                  "sa_sweeps": 7, "sa_mean_cut": 991.0, "sa_us_per_read": 51.0, "speedup": 50.0},
+                 {"steps": 1000, "ssa_mean_cut": 995.0, "cycles_per_read": 1002, "hw_us_per_read": 100.0}],
+        "dwave_sa": {"1": {"mean_cut": 900.0, "us_per_read": 10.0}, "7": {"mean_cut": 991.0, "us_per_read": 51.0},
+                     "20": {"mean_cut": 998.0, "us_per_read": 140.0}},
+    }
+    md = report.render(res)
+    assert "G9, baked array" in md and "**100 MHz**" in md
+    # equal quality from the row; equal time = the most SA sweeps measured within the hardware time
+    assert "| 100 | 990.0 (99.00 %) | 102 | 1.02 | 7 | 51 | 50.0× | no SA point that fast |" in md
+    assert "| 1,000 | 995.0 (99.50 %) | 1,002 | 100 | not measured | not measured | not measured | " \
+           "7 sweeps: 991.0 (99.10 %) |" in md
