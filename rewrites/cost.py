@@ -40,10 +40,10 @@ from vhls.backends.nn.plan import (
     TREE_LEVELS_PER_STAGE,
     Parallel,
     StagePlan,
-    fixed_cycles,
     plan,
     predicted_latency,
     tree_stages,
+    window_unit_cycles,
 )
 from vhls.backends.nn.recognise import DenseLayer, Network, PostOp
 from vhls.backends.nn.vecbuf import uses_memory
@@ -348,7 +348,7 @@ class CostModel:
         for r in per:
             total = total + r
         total = replace(total, lut=round(total.lut * t.lut_scale), ff=round(total.ff * t.ff_scale))
-        ii = max(max(s.cycles for s in stages), fixed_cycles(net))  # window/pool units may be the bottleneck
+        ii = max(max(s.cycles for s in stages), window_unit_cycles(net, stages))  # window/pool units may bound it
         return Cost(multipliers=sum(s.multipliers for s in stages), res=total, ii=ii,
                     latency=predicted_latency(stages, net), fclk_mhz=self.target.fclk_mhz, stages=per)
 

@@ -34,10 +34,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="fault injection: flip one random accumulator bit with probability RATE per accumulator "
                         "value (xorshift32 streams, seed SEED; verify compares with the same faults in the golden "
                         "model)")
-    b.add_argument("--tolerance", metavar="tmr|abft|ant[:BITS]",
+    b.add_argument("--tolerance", metavar="tmr|abft|ant[:BITS[:THRESH]]",
                    help="fault tolerance on every MAC array: triple modular redundancy, ABFT checksums (status "
                         "pins stageK_abft_checked / stageK_abft_errors toggle per vector checked / flagged), or "
-                        "ANT with a BITS-bit replica (default 8)")
+                        "ANT with a BITS-bit replica (default 8) and threshold THRESH: cal (default: the largest "
+                        "replica error on the model's `calibration` data), worst (exact worst case) or T / "
+                        "T1,T2,... per layer (accumulator raw units); report.json records the thresholds")
+    b.add_argument("--port-width", type=int, metavar="BITS",
+                   help="narrow AXI-Stream ports: at most BITS data bits per beat, so a vector is several beats of "
+                        "whole elements with tlast on the last (default: one whole vector per beat)")
     v = sub.add_parser("verify", help="simulate a build folder in cocotb; compare bit-exactly with the golden model")
     v.add_argument("out", help="a folder written by `vhls build`")
     v.add_argument("--sim", default="icarus", choices=("icarus", "verilator"))
@@ -84,7 +89,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     model = load(args.model)
     noise = NoiseOptions.parse(args.inject, args.tolerance)
     report = build(model, args.out, parse_parallel(args.parallel), name=args.name, force=args.force,
-                   check=not args.no_check, vectors=args.vectors, seed=args.seed, noise=noise)
+                   check=not args.no_check, vectors=args.vectors, seed=args.seed, noise=noise,
+                   port_width=args.port_width)
     t = report["total"]
     out = _console()
     out.print(_summary(report, f"{args.out}: II {t['initiation_interval']} cycles, latency {t['latency']} cycles"))
@@ -92,6 +98,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         ov = report["noise"]["overhead"]
         out.print(f"noise: {report['noise']['description']}; scheme overhead {ov['multipliers']} multipliers, "
                   f"{ov['rom_bits']} ROM bits, {ov['register_bits']} register bits")
+    if report.get("port_width"):
+        i, o = report["input"], report["output"]
+        out.print(f"ports: at most {report['port_width']} data bits per beat, {i['beats']} beats per input vector, "
+                  f"{o['beats']} per output vector; {report['pins']} pins")
     checks = "yosys check -assert and Verilator lint passed" if "checks" in report else "checks skipped"
     out.print(f"{checks}; wrote {report['name']}.v, .vhls, .core, report.json, vectors.npz ({args.vectors}), tb/ "
               f"in {time.perf_counter() - t0:.1f} s")
@@ -123,6 +133,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         bad = r.first_bad or {}
         waves = ", ".join(r.extra.get("waves", [])) or "none"
         flags = f", {r.flag_mismatches} stages with wrong ABFT flags" if r.flag_mismatches else ""
+        flags += f", {r.framing_errors} framing errors (tlast, s_axis_error)" if r.framing_errors else ""
         raise VhlsError(f"{r.mismatches} mismatching vectors, {r.unexpected_beats} unexpected beats{flags}; first "
                         f"bad vector: {bad}; waveforms: {waves}", args.out)
     if predicted != r.predicted_cycles:

@@ -17,11 +17,16 @@ PE × SIMD per dense/conv stage and predicts cycles; the components, one concept
     fifo.py     stream FIFO (the stage's output queue; credits keep the datapath stall-free)
     collect.py  width converter: PE-result chunks → whole output vectors
     dense.py    one layer = buffer + ROMs + MAC + requant + FIFO, with the fold schedule
-    window.py   sliding windows: pixel stream → one kh·kw·C window vector per output position (two frame banks)
+    window.py   sliding windows: one kh·kw·C window vector per output position (choice of unit; frame banks when
+                a whole image arrives in one beat)
+    linebuf.py  the line-buffer window unit: kh−1 line memories and a kh×kw register window, one pixel per beat
+    schedule.py beat-level timing model of window/pool units beside their consumers (latency, cycles per image)
     conv.py     a conv layer = window unit + the dense stage over window vectors
     scalar.py   scalar IR expressions (a pool body) as exact combinational logic
     pool.py     a pool layer = window unit + per-channel reduction (max, avg, as the IR writes it)
-    top.py      stages chained by amaranth.lib.stream, AXI-Stream port names, one input/output per beat
+    serdes.py   narrow-port deserialiser/serialiser: whole vectors ↔ ceil(N/E) beats of E elements, tlast framing
+    port.py     the port width choice (--port-width): elements per beat, beats, pins
+    top.py      stages chained by amaranth.lib.stream, AXI-Stream port names (whole vectors per beat by default)
     emit.py     Design, emit_verilog, build
 
 Simulation and verification against the golden model live in `vhls.sim.nn`.

@@ -11,6 +11,8 @@ Status ports (registers, reset to 0; both wrap at 2^16):
   o_checked   vectors checked so far
   o_errors    vectors flagged so far (sum of accumulators != checksum); steps in the same cycle as o_checked,
               so a monitor that sees o_checked step from n to n + 1 with o_errors stepping knows vector n was flagged.
+Both step CHECK_LATENCY cycles after the vector's last chunk: the sum and the checksum are registered, then their
+comparison, so the adder, the W-bit compare and the counters each get a cycle (one cycle ran jet_mlp at 91 MHz).
 """
 
 from amaranth.hdl import Const, Module, Mux, Signal
@@ -26,6 +28,7 @@ from vhls.backends.nn.rom import ROM, pack
 from vhls.backends.nn.tmr import mac_inputs
 
 COUNTER_BITS = 16
+CHECK_LATENCY = 2
 
 
 class ABFTChecker(wiring.Component):
@@ -69,19 +72,25 @@ class ABFTChecker(wiring.Component):
         with m.If(cmac.o_valid):
             m.d.sync += cs.eq(hw.element(cmac.o_acc, 0, at))
 
-        # Checker: running sum of the chunks (mod 2^W), compared with the checksum at the vector's last chunk.
+        # Checker: running sum of the chunks (mod 2^W); at the vector's last chunk the sum (`total`) and the checksum
+        # (`ref_r`) are registered, compared in the next cycle, and the counters step in the one after.
         chunk = Signal(range(max(2, self.nf)))
         total = Signal(hw.shape_of(at), reset_less=True)
         now = Signal(hw.shape_of(at))
         ref = Signal(hw.shape_of(at))
+        ref_r = Signal(hw.shape_of(at), reset_less=True)
+        summed, compared, mismatch = Signal(), Signal(), Signal()
         lanes_sum = sum(hw.element(self.i_acc, p, at) for p in range(self.pe))
         m.d.comb += [now.eq(Mux(chunk == 0, 0, total) + lanes_sum),
                      ref.eq(Mux(cmac.o_valid, hw.element(cmac.o_acc, 0, at), cs))]
+        last = self.i_acc_valid & (chunk == self.nf - 1)
+        m.d.sync += [summed.eq(last), compared.eq(summed), mismatch.eq(total != ref_r)]
         with m.If(self.i_acc_valid):
             m.d.sync += total.eq(now)
             with m.If(chunk == self.nf - 1):
-                m.d.sync += [chunk.eq(0), self.o_checked.eq(self.o_checked + 1),
-                             self.o_errors.eq(self.o_errors + (now != ref))]
+                m.d.sync += [chunk.eq(0), ref_r.eq(ref)]
             with m.Else():
                 m.d.sync += chunk.eq(chunk + 1)
+        with m.If(compared):
+            m.d.sync += [self.o_checked.eq(self.o_checked + 1), self.o_errors.eq(self.o_errors + mismatch)]
         return m

@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn.dense import DenseStage
 from vhls.backends.nn.plan import StagePlan
-from vhls.backends.nn.window import WindowUnit
+from vhls.backends.nn.window import window_unit
 
 
 class ConvStage(wiring.Component):
@@ -28,7 +28,7 @@ class ConvStage(wiring.Component):
         m = Module()
         ly = self.plan.layer
         assert ly.window is not None
-        m.submodules.window = win = WindowUnit(ly.window, ly.in_type.width, self.ppb)
+        m.submodules.window = win = window_unit(ly.window, ly.in_type.width, self.ppb)
         m.submodules.dense = dense = DenseStage(self.plan, ly.n_in)
         wiring.connect(m, wiring.flipped(self.i), win.i)
         wiring.connect(m, win.o, dense.i)

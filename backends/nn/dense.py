@@ -66,11 +66,16 @@ class DenseStage(wiring.Component):
         sf = Signal(max(1, ceil_log2(pl.sf)))
         waddr = Signal(len(wrom.addr))
         outstanding = Signal(ceil_log2(pl.fifo_depth + 1))
-        start = Signal()  # first synapse fold of a neuron fold
+        credit = Signal(init=1)  # outstanding < fifo_depth, kept in a flip-flop: `go` never waits on the counter
+        # sf == 0, sf == SF - 1 and nf == NF - 1 kept in flip-flops: `go` and the bank release read no comparators.
+        start = Signal(init=1)  # first synapse fold of a neuron fold
+        last = Signal(init=pl.sf == 1)  # its last synapse fold
+        nf_last = Signal(init=pl.nf == 1)  # the vector's last neuron fold
         go = Signal()
+        take = Signal()  # a neuron fold starts: it takes a credit
         m.d.comb += [
-            start.eq(sf == 0),
-            go.eq(buf.r_valid & (~start | (outstanding < pl.fifo_depth))),
+            go.eq(buf.r_valid & (~start | credit)),
+            take.eq(go & start),
             buf.r_index.eq(sf),
             wrom.addr.eq(waddr),
             brom.addr.eq(nf),
@@ -78,17 +83,22 @@ class DenseStage(wiring.Component):
         # A credit comes back a cycle after its pop: the consumer's handshake then drives one flip-flop, not the
         # counter's adder (plan.fifo_depth has the extra entry).
         popped = Signal()
-        m.d.sync += [popped.eq(fifo.o.valid & fifo.o.ready), outstanding.eq(outstanding + (go & start) - popped)]
+        m.d.sync += [popped.eq(fifo.o.valid & fifo.o.ready), outstanding.eq(outstanding + take - popped)]
+        # The flag follows the counter from its old value: compares against constants, no adder in between.
+        with m.If(take & ~popped):
+            m.d.sync += credit.eq(outstanding < pl.fifo_depth - 1)
+        with m.Elif(popped & ~take):
+            m.d.sync += credit.eq(1)
         with m.If(go):
-            with m.If(sf == pl.sf - 1):
-                m.d.sync += sf.eq(0)
-                with m.If(nf == pl.nf - 1):
-                    m.d.sync += nf.eq(0)
+            with m.If(last):
+                m.d.sync += [sf.eq(0), start.eq(1), last.eq(pl.sf == 1)]
+                with m.If(nf_last):
+                    m.d.sync += [nf.eq(0), nf_last.eq(pl.nf == 1)]
                     m.d.comb += buf.r_done.eq(1)
                 with m.Else():
-                    m.d.sync += nf.eq(nf + 1)
+                    m.d.sync += [nf.eq(nf + 1), nf_last.eq(nf == pl.nf - 2)]
             with m.Else():
-                m.d.sync += sf.eq(sf + 1)
+                m.d.sync += [sf.eq(sf + 1), start.eq(0), last.eq(sf == pl.sf - 2)]
             with m.If(waddr == pl.nf * pl.sf - 1):
                 m.d.sync += waddr.eq(0)
             with m.Else():
@@ -98,13 +108,14 @@ class DenseStage(wiring.Component):
         x_r = delay(m, buf.r_data, ISSUE_TO_MAC - buf.READ_LATENCY, "x", reset_less=True)
         v_r = delay(m, go, ISSUE_TO_MAC, "issue")
         first_r = delay(m, start, ISSUE_TO_MAC, "first")
-        last_r = delay(m, sf == pl.sf - 1, ISSUE_TO_MAC, "last")
+        last_r = delay(m, last, ISSUE_TO_MAC, "last")
         # fault injection / tolerance between the accumulators and requantisation (protect.py)
-        acc = mac.o_acc if self.noise is None else attach(m, self.noise, pl, mac, self, nf, sf)
+        acc, acc_valid = (mac.o_acc, mac.o_valid) if self.noise is None else \
+            attach(m, self.noise, pl, mac, self, nf, sf)
         m.d.comb += [
             mac.i_valid.eq(v_r), mac.i_first.eq(first_r), mac.i_last.eq(last_r),
             mac.i_x.eq(x_r), mac.i_w.eq(wrom.data), mac.i_bias.eq(brom.data),
-            rq.i_valid.eq(mac.o_valid), rq.i_data.eq(acc),
+            rq.i_valid.eq(acc_valid), rq.i_data.eq(acc),
             fifo.i.payload.eq(rq.o_data), fifo.i.valid.eq(rq.o_valid),
         ]
         wiring.connect(m, fifo.o, wiring.flipped(self.o))

@@ -23,11 +23,12 @@ import numpy as np
 from amaranth.back import verilog
 
 from vhls.backends.nn.plan import Parallel, StagePlan, plan, report
+from vhls.backends.nn.port import Ports, ports
 from vhls.backends.nn.protect import NoiseOptions, keep_replicas
 from vhls.backends.nn.protect import golden as noise_golden
 from vhls.backends.nn.protect import report as noise_report
 from vhls.backends.nn.recognise import Network, recognise
-from vhls.backends.nn.top import NNTop
+from vhls.backends.nn.top import NNTop, pins
 from vhls.backends.synth.tools import atomic_write
 from vhls.ir.check import Typing, check
 from vhls.ir.errors import VhlsError
@@ -39,6 +40,16 @@ from vhls.ir.types import Fixed
 GENERATOR = "vhls nn backend"
 INTERFACE = ("AXI-Stream, one whole vector per beat: element i at bits [i*W, (i+1)*W), two's complement raw "
              "fixed-point; m_axis_tlast = 1 on every beat; s_axis_tlast ignored; clk, synchronous active-high rst")
+
+
+def interface(p: Ports | None) -> str:
+    if p is None:
+        return INTERFACE
+    return (f"AXI-Stream, at most {p.bits} data bits per beat: a vector is ceil(N/E) beats of E whole elements "
+            f"(E = {p.i.per_beat} in, {p.o.per_beat} out; element i in beat i//E at bits [(i%E)*W, (i%E+1)*W)), "
+            "two's complement raw fixed-point, tlast on a vector's last beat; a packet with s_axis_tlast on the "
+            "wrong beat is dropped and sets the sticky s_axis_error (cleared by rst); clk, synchronous "
+            "active-high rst")
 
 
 def _program(model: Any) -> Program:
@@ -63,9 +74,15 @@ class Design:
     name: str
     source: Any = None  # what the design was made from (a Model has `run_raw`, the golden model)
     noise: NoiseOptions | None = None  # fault injection / tolerance (protect.py)
+    port_width: int | None = None  # data bits per beat of the top-level ports (port.py); None: whole vectors
+
+    @property
+    def ports(self) -> Ports | None:
+        n = self.net
+        return ports(self.port_width, n.n_in, n.in_type, n.n_out, n.out_type)
 
     def top(self) -> NNTop:
-        return NNTop(self.net, self.stages, self.noise)
+        return NNTop(self.net, self.stages, self.noise, self.ports)
 
     def verilog(self) -> str:
         text = verilog.convert(self.top(), name=self.name, emit_src=False)
@@ -79,28 +96,33 @@ class Design:
         return lower(self.program, [(s.pe, s.simd) for s in self.stages], [s.fifo_depth for s in self.stages])
 
     def report(self) -> dict:
-        rep = report(self.net, self.stages)
+        p = self.ports
+        rep = report(self.net, self.stages, p)
         return {
             "generator": GENERATOR,
             "name": self.name,
-            "interface": INTERFACE,
+            "interface": interface(p),
             "input": {"elements": self.net.n_in, "type": str(self.net.in_type),
-                      "tdata_bits": self.net.n_in * self.net.in_type.width},
+                      "tdata_bits": self.net.n_in * self.net.in_type.width, **(p.i.to_json() if p else {})},
             "output": {"elements": self.net.n_out, "type": str(self.net.out_type),
-                       "tdata_bits": self.net.n_out * self.net.out_type.width},
+                       "tdata_bits": self.net.n_out * self.net.out_type.width, **(p.o.to_json() if p else {})},
+            "port_width": self.port_width,
+            "pins": pins(self.net, self.noise, p),
             **rep,
             **({"noise": noise_report(self.net, self.stages, self.noise)} if self.noise else {}),
         }
 
 
 def design(model: Any, parallel: Parallel = None, name: str | None = None,
-           noise: NoiseOptions | None = None) -> Design:
+           noise: NoiseOptions | None = None, port_width: int | None = None) -> Design:
     prog = _program(model)
     typed = check(prog)
     net = recognise(prog, typed)
     if noise is not None:
-        noise.validate(net)
-    return Design(prog, typed, net, plan(net, parallel), verilog_name(name or prog.name), model, noise)
+        noise = noise.resolve(net, model)  # validated, ANT thresholds fixed (calibrated on the model's data)
+    p = ports(port_width, net.n_in, net.in_type, net.n_out, net.out_type)
+    stages = plan(net, parallel, noise.stages if noise else 0, p.beats if p else 0)
+    return Design(prog, typed, net, stages, verilog_name(name or prog.name), model, noise, port_width)
 
 
 def emit_verilog(model: Any, parallel: Parallel = None, name: str | None = None) -> str:
@@ -116,7 +138,7 @@ def _is_ours(out: Path) -> bool:
 
 def build(model: Any, out_dir: str | Path, parallel: Parallel = None, name: str | None = None,
           force: bool = False, check: bool = True, vectors: int = 64, seed: int = 0,
-          noise: NoiseOptions | None = None) -> dict:
+          noise: NoiseOptions | None = None, port_width: int | None = None) -> dict:
     """Write NAME.v, NAME.vhls, NAME.lowered.vhls, report.json, design.json, vectors.npz, tb/ and NAME.core into
     out_dir; returns the report. The lowered program must equal the golden model on the vectors.
 
@@ -124,7 +146,7 @@ def build(model: Any, out_dir: str | Path, parallel: Parallel = None, name: str 
     `check -assert` and Verilator lint first (VhlsError otherwise; nothing is written). Every file is written to a
     temporary name in the same folder and renamed into place, so readers never see a half-written file.
     """
-    d = design(model, parallel, name, noise)
+    d = design(model, parallel, name, noise, port_width)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not _is_ours(out) and not force:
         raise VhlsError(f"{out} exists and was not written by vhls; use --force to overwrite it")
@@ -151,7 +173,8 @@ def build(model: Any, out_dir: str | Path, parallel: Parallel = None, name: str 
                                    "lowered": f"{d.name}.lowered.vhls",
                                    "verilog": f"{d.name}.v", "parallel": rep["total"]["parallel"],
                                    "vectors": "vectors.npz", "testbench": "tb/run.py", "core": f"{d.name}.core",
-                                   **({"noise": d.noise.to_json()} if d.noise else {})},
+                                   **({"noise": d.noise.to_json()} if d.noise else {}),
+                                   **({"port_width": d.port_width} if d.port_width else {})},
                                   indent=2, sort_keys=True) + "\n",
         "vectors.npz": _npz({"inputs": raw, "outputs": expected(d, raw), "seed": np.int64(seed),
                              **({"clean_outputs": want} if d.noise else {}),
@@ -323,6 +346,7 @@ def main() -> int:
           f"(predicted {{pred}}), first bad: {{res['first_bad']}}")
     ok = res["mismatches"] == 0 and res["unexpected_beats"] == 0 and cyc <= pred * 1.05
     ok = ok and res.get("flag_mismatches", 0) == 0  # ABFT designs: flagged vectors as the golden model's
+    ok = ok and res.get("tlast_errors", 0) == 0 and res.get("s_axis_error", 0) == 0  # narrow ports: framing
     return 0 if ok else 1
 
 
@@ -354,7 +378,14 @@ def bench_config(d: Design, raw: np.ndarray, want: np.ndarray, seed: int, throug
         "p_valid": p_valid,
         "p_ready": p_ready,
         **(_noisy_stream(d, raw, throughput_vectors or max(8, 2 * len(d.stages) + 6)) if d.noise else {}),
+        **(_beats(d.ports) if d.ports else {}),
     }
+
+
+def _beats(p: Ports) -> dict:
+    """Narrow ports: the bench splits each input word into beats and joins output beats (port.py)."""
+    return {"in_beats": p.i.beats, "in_beat_bits": p.i.tdata_bits,
+            "out_beats": p.o.beats, "out_beat_bits": p.o.tdata_bits}
 
 
 def _noisy_stream(d: Design, raw: np.ndarray, k: int) -> dict:

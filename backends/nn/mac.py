@@ -8,11 +8,11 @@ keeping only W bits of every partial sum) changes nothing. Products with more fr
 are quantised one by one with Q, which is what the fold's cast does to each step (the accumulator's dropped bits
 are zero).
 
-Pipeline (LATENCY = plan.mac_latency(SIMD)): PRODUCT_STAGES registers up to the tree: operands and product (a
-MULT18X18D's input and output registers, which the ECP5 flow moves into the block), then the product again in the
-fabric, so the long route out of the DSP column has a cycle of its own; adder tree with a register every
-TREE_LEVELS_PER_STAGE levels; accumulator. `o_valid` pulses with the accumulators holding the finished sums after
-an `i_last` input.
+Pipeline (LATENCY = plan.mac_latency(SIMD)): PRODUCT_STAGES registers up to the tree: operands, product and the
+product again (a MULT18X18D's input, pipeline and output registers, which the ECP5 flow moves into the block: all
+three, so the multiply has a cycle of its own inside it), then the product once more in the fabric, so the long
+route out of the DSP column has a cycle of its own; adder tree with a register every TREE_LEVELS_PER_STAGE levels;
+accumulator. `o_valid` pulses with the accumulators holding the finished sums after an `i_last` input.
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal, Value
@@ -62,7 +62,7 @@ class MACArray(wiring.Component):
 
         accs = []
         for p in range(self.pe):
-            # Registered operands, exact registered product, the product again in the fabric.
+            # Registered operands, exact registered product, PRODUCT_STAGES - 2 more product registers.
             terms: list[Value] = []
             for s in range(self.simd):
                 w = delay(m, hw.element(self.i_w, p * self.simd + s, self.w_type), 1, f"w{p}_{s}", reset_less=True)

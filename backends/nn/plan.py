@@ -15,7 +15,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vhls.backends.nn.port import Ports
 from vhls.backends.nn.recognise import DenseLayer, Network, PoolLayer
+from vhls.backends.nn.schedule import image_latency, window_cycles
 from vhls.backends.nn.vecbuf import fill_delay, uses_memory
 from vhls.ir.errors import VhlsError
 
@@ -23,7 +25,9 @@ Parallel = int | str | Sequence[tuple[int, int]] | None
 
 # Pipeline depth of a dense stage from "fold issued" to "result readable from the output FIFO" (see dense.py).
 ISSUE_TO_MAC = 2  # ROM read + ROM output register; the x slice and tags are delayed to match
-PRODUCT_STAGES = 3  # operand and product registers (inside the DSP block on ECP5), the product again in the fabric
+# Operand, product and product-again registers (a MULT18X18D's input, pipeline and output registers on ECP5), then
+# the product once more in the fabric: the route out of the DSP column gets a cycle of its own.
+PRODUCT_STAGES = 4
 TREE_LEVELS_PER_STAGE = 1  # adder-tree levels between registers: one carry chain per cycle (200 MHz on ECP5)
 REQUANT_LATENCY = 1
 FIFO_LATENCY = 2  # SyncFIFOBuffered: memory write, then its output register
@@ -47,6 +51,7 @@ class StagePlan:
     simd: int
     chunk: int  # elements per input beat: the whole vector for the first stage, else the previous stage's PE
     beat_gap: int = 1  # cycles between the producer's beats (the previous stage's SF)
+    hook_stages: int = 0  # registers a fault-tolerance scheme adds before requantisation (protect.NoiseOptions)
 
     @property
     def nf(self) -> int:
@@ -69,7 +74,7 @@ class StagePlan:
 
     @property
     def pipeline_depth(self) -> int:
-        return ISSUE_TO_MAC + mac_latency(self.simd) + REQUANT_LATENCY + FIFO_LATENCY
+        return ISSUE_TO_MAC + mac_latency(self.simd) + self.hook_stages + REQUANT_LATENCY + FIFO_LATENCY
 
     @property
     def latency(self) -> int:
@@ -119,18 +124,29 @@ def _cheapest(layer: DenseLayer, ii: int) -> tuple[int, int] | None:
     return None if best is None else (best[1], best[2])
 
 
-def allocate(net: Network, budget: int) -> list[tuple[int, int]]:
-    """Per-stage (PE, SIMD) minimising the initiation interval under a multiplier budget."""
+def allocate(net: Network, budget: int, io_cycles: int = 0) -> list[tuple[int, int]]:
+    """Per-stage (PE, SIMD) minimising the initiation interval under a multiplier budget; `io_cycles` (beats per
+    vector on narrow top-level ports, port.py) is a floor below which more multipliers would only wait."""
     if budget < len(net.layers):
         raise VhlsError(f"a multiplier budget of {budget} is below one multiplier per layer ({len(net.layers)})")
-    floor = fixed_cycles(net)  # window and pool units: no multipliers to add
+    floor = max(fixed_cycles(net), io_cycles)  # window and pool units, ports: no multipliers to add
     candidates = sorted({max(floor, (ly.n_out // pe) * (ly.n_in // s) * ly.vectors) for ly in net.layers
                          for pe in _divisors(ly.n_out) for s in _divisors(ly.n_in)})
-    for ii in candidates:  # smallest first: the first that fits is optimal
+    best: tuple[int, int, list[tuple[int, int]]] | None = None  # (II, multipliers, pairs)
+    for ii in candidates:  # smallest first
+        if best is not None and ii > best[0]:
+            break
         choice = [_cheapest(ly, ii) for ly in net.layers]
-        if all(c is not None for c in choice) and sum(c[0] * c[1] for c in choice if c) <= budget:
-            return [c for c in choice if c]
-    raise AssertionError("unreachable: the fully sequential design always fits")
+        mults = sum(c[0] * c[1] for c in choice if c)
+        if all(c is not None for c in choice) and mults <= budget:
+            pairs = [c for c in choice if c]
+            # a line buffer may not keep up with this choice's bunched windows (schedule.window_cycles)
+            stages = _stages(net, pairs)
+            key = (max(max(s.cycles for s in stages), window_unit_cycles(net, stages)), mults, pairs)
+            best = key if best is None or key[:2] < best[:2] else best
+    if best is None:
+        raise AssertionError("unreachable: the fully sequential design always fits")
+    return best[2]
 
 
 def parse_parallel(text: str) -> Parallel:
@@ -150,21 +166,25 @@ def parse_parallel(text: str) -> Parallel:
     return pairs
 
 
-def plan(net: Network, parallel: Parallel = None) -> list[StagePlan]:
+def plan(net: Network, parallel: Parallel = None, hook_stages: int = 0, io_cycles: int = 0) -> list[StagePlan]:
     if isinstance(parallel, str):
         parallel = parse_parallel(parallel)
     if parallel is None:
         pairs = [(1, 1)] * len(net.layers)
     elif isinstance(parallel, int):
-        pairs = allocate(net, parallel)
+        pairs = allocate(net, parallel, io_cycles)
     else:
         pairs = [tuple(p) for p in parallel]  # type: ignore[misc]
         if len(pairs) != len(net.layers):
             raise VhlsError(f"--parallel gives {len(pairs)} (PE, SIMD) pair(s) for {len(net.layers)} layer(s)")
     for layer, (pe, simd) in zip(net.layers, pairs, strict=True):
         _check(layer, pe, simd)
+    return _stages(net, pairs, hook_stages)
+
+
+def _stages(net: Network, pairs: Sequence[tuple[int, int]], hook_stages: int = 0) -> list[StagePlan]:
     chunks, gaps = _feeds(net, pairs)
-    return [StagePlan(layer, pe, simd, chunk, gap)
+    return [StagePlan(layer, pe, simd, chunk, gap, hook_stages)
             for layer, (pe, simd), chunk, gap in zip(net.layers, pairs, chunks, gaps, strict=True)]
 
 
@@ -193,50 +213,37 @@ def _feeds(net: Network, pairs: Sequence[tuple[int, int]]) -> tuple[list[int], l
 
 
 def fixed_cycles(net: Network) -> int:
-    """Cycles per inference of the units whose speed does not depend on PE x SIMD: window and pool units."""
+    """Cycles per inference of the window and pool units on their own (a lower bound: see window_unit_cycles)."""
     return max((u.feed_cycles for u in net.chain), default=0)
+
+
+def window_unit_cycles(net: Network, stages: Sequence[StagePlan]) -> int:
+    """Cycles per inference of the window and pool units beside their consumers (schedule.window_cycles)."""
+    return max((window_cycles(net, stages, u) for u in net.chain if u.window is not None), default=0)
 
 
 def predicted_latency(stages: Sequence[StagePlan], net: Network | None = None) -> int:
     """Cycles from accepting an input beat to presenting its output beat, with no stalls.
 
-    Per stage: one cycle to mark the buffer full, then all folds but the last issue, the last fold's full pipeline;
-    plus one cycle in the output collector. With `net`, also the window and pool units (see _window_latency).
+    Dense stages only: per stage, one cycle to mark the buffer full, then all folds but the last issue, the last
+    fold's full pipeline; plus one cycle in the output collector. With window units (`net`), stages overlap within
+    an image: the beat-level model in schedule.py.
     """
-    return sum(s.latency for s in stages) + 1 + (_window_latency(net, stages) if net is not None else 0)
+    if net is not None and any(u.window is not None for u in net.chain):
+        return image_latency(net, stages, FIFO_LATENCY)
+    return sum(s.latency for s in stages) + 1
 
 
-# A window unit (window.py) starts on a frame once its last beat is in: one cycle marks the bank full, one loads
-# the first window register. A pool then emits one pixel per window, each POOL_LATENCY cycles after its window.
-WINDOW_LATENCY = 2
-POOL_LATENCY = 1
-
-
-def _window_latency(net: Network, stages: Sequence[StagePlan]) -> int:
-    """Cycles the window/pool units add to the dense-stage latencies (a conv's windows overlap its folds; a
-    Collector gathering a conv's PE chunks into pixels adds one)."""
-    pe = {id(s.layer): s.pe for s in stages}
-    extra = 0
-    for u in net.chain:
-        if u.window is None:
-            continue
-        extra += WINDOW_LATENCY
-        if isinstance(u, PoolLayer):
-            extra += u.window.positions - 1 + POOL_LATENCY
-        prod = None if u.src is None else net.chain[u.src]
-        if isinstance(prod, DenseLayer) and pe[id(prod)] != u.window.channels:
-            extra += 1
-    return extra
-
-
-def report(net: Network, stages: Sequence[StagePlan]) -> dict:
-    """Per stage and total: MACs, multipliers and widths, predicted cycles, II, latency and the ΣMAC/mult bound."""
-    ii = max(max(s.cycles for s in stages), fixed_cycles(net))
+def report(net: Network, stages: Sequence[StagePlan], ports: Ports | None = None) -> dict:
+    """Per stage and total: MACs, multipliers and widths, predicted cycles, II, latency and the ΣMAC/mult bound.
+    Narrow `ports` bound the II by their beats per vector and add their latency."""
+    feed = {id(u): window_cycles(net, stages, u) for u in net.chain if u.window is not None}
+    ii = max(max(s.cycles for s in stages), max(feed.values(), default=0), ports.beats if ports else 0)
     plans = {id(s.layer): s for s in stages}
     rows = []
     for u in net.chain:
         if isinstance(u, PoolLayer):
-            rows.append(_pool_row(u))
+            rows.append(_pool_row(u, feed[id(u)]))
             continue
         s, ly = plans[id(u)], u
         rows.append({
@@ -246,7 +253,7 @@ def report(net: Network, stages: Sequence[StagePlan]) -> dict:
             "outputs": ly.n_out,
             "vectors": ly.vectors,
             **({"window": f"per row of {ly.window.height}" if ly.per_row else ly.window.describe(),
-                "window_cycles": ly.feed_cycles} if ly.window else {}),
+                "window_cycles": feed[id(ly)]} if ly.window else {}),
             "pe": s.pe,
             "simd": s.simd,
             "macs": ly.macs,
@@ -259,8 +266,8 @@ def report(net: Network, stages: Sequence[StagePlan]) -> dict:
             "output_type": str(ly.out_type),
             "post": [p.describe() for p in ly.post],
             "weight_rom_bits": ly.n_in * ly.n_out * ly.w_type.width,
-            "cycles": max(s.cycles, ly.feed_cycles),
-            "initiation_interval": max(s.cycles, ly.feed_cycles),
+            "cycles": max(s.cycles, feed.get(id(ly), 0)),
+            "initiation_interval": max(s.cycles, feed.get(id(ly), 0)),
             "latency": s.latency,
             "input_buffer": "memory" if uses_memory(s.chunk, s.simd) else "registers",
             "utilisation": ly.macs / (s.multipliers * ii),
@@ -274,7 +281,7 @@ def report(net: Network, stages: Sequence[StagePlan]) -> dict:
             "multipliers": mults,
             "predicted_cycles_per_inference": ii,
             "initiation_interval": ii,
-            "latency": predicted_latency(stages, net),
+            "latency": predicted_latency(stages, net) + (ports.latency if ports else 0),
             "bound_macs_per_multiplier": macs / mults,
             "utilisation": macs / (mults * ii),
             "parallel": [[s.pe, s.simd] for s in stages],
@@ -282,7 +289,7 @@ def report(net: Network, stages: Sequence[StagePlan]) -> dict:
     }
 
 
-def _pool_row(u: PoolLayer) -> dict:
+def _pool_row(u: PoolLayer, cycles: int) -> dict:
     w = u.window
     return {
         "name": u.name,
@@ -295,6 +302,6 @@ def _pool_row(u: PoolLayer) -> dict:
         "input_type": str(u.in_type),
         "output_type": str(u.out_type),
         "post": [p.describe() for p in u.post],
-        "cycles": u.feed_cycles,
-        "initiation_interval": u.feed_cycles,
+        "cycles": cycles,
+        "initiation_interval": cycles,
     }

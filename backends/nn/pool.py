@@ -11,10 +11,10 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn import fixedhw as hw
-from vhls.backends.nn.plan import POOL_LATENCY
 from vhls.backends.nn.recognise import PoolLayer
 from vhls.backends.nn.scalar import ScalarLowering
-from vhls.backends.nn.window import WindowUnit
+from vhls.backends.nn.schedule import POOL_LATENCY
+from vhls.backends.nn.window import window_unit
 
 
 class PoolReduce(wiring.Component):
@@ -64,7 +64,7 @@ class PoolStage(wiring.Component):
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        m.submodules.window = win = WindowUnit(self.layer.window, self.layer.in_type.width, self.ppb)
+        m.submodules.window = win = window_unit(self.layer.window, self.layer.in_type.width, self.ppb)
         m.submodules.reduce = red = PoolReduce(self.layer)
         wiring.connect(m, wiring.flipped(self.i), win.i)
         wiring.connect(m, win.o, red.i)

@@ -4,15 +4,19 @@
 
 The hook sits between the MAC array's accumulators and requantisation (dense.py): the main array's chunk goes
 through its fault injector (fault.py; replica 0 of the stream in `vhls.noise.inject`), then the scheme:
-  tmr   two more MAC arrays with their own fault streams (replicas 1, 2) and a bitwise vote (tmr.py)
-  ant   a fault-free reduced-precision replica and a threshold decision (ant.py)
+  tmr   two more MAC arrays with their own fault streams (replicas 1, 2) and a registered bitwise vote (tmr.py)
+  ant   a fault-free reduced-precision replica and a registered threshold decision (ant.py); the per-layer
+        thresholds are fixed at build time (`resolve`): calibrated on the model's `calibration` data by default
   abft  a checksum neuron and a checker with 16-bit counters abft_checked / abft_errors (abft.py); the top level
         shows bit 0 of each as stageK_abft_checked / stageK_abft_errors (a toggle per vector checked / flagged)
+The registered vote (1 cycle) / decision (2) add `stages` cycles between the accumulators and requantisation
+(plan.py).
 The expected (noisy) outputs are `vhls.noise.tolerance.protect` run on `vhls.noise.golden.forward` (see `golden`).
 """
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 from amaranth.hdl import Module, Value
@@ -29,6 +33,7 @@ from vhls.ir.errors import VhlsError
 
 SCHEMES = ("tmr", "ant", "abft")
 ANT_BITS = 8
+STAGES = {"tmr": TMR.LATENCY, "ant": ANT.LATENCY}  # cycles a scheme adds between accumulators and requantisation
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class NoiseOptions:
     seed: int = 0
     scheme: str | None = None  # None, "tmr", "ant" or "abft"
     bits: int = ANT_BITS  # ant: MSBs the replica keeps of inputs and weights
+    threshold: str = "cal"  # ant: "cal", "worst" or integers "T" / "T1,T2,..." (tolerance.ant_thresholds)
+    thresholds: tuple[int, ...] | None = None  # ant: per layer, in accumulator raw units, once resolved
 
     def __post_init__(self) -> None:
         if self.scheme is not None and self.scheme not in SCHEMES:
@@ -47,10 +54,19 @@ class NoiseOptions:
             raise VhlsError(f"fault seed {self.seed} must be in [0, 2^32)")
         if self.bits < 1:
             raise VhlsError(f"ant bits must be at least 1, got {self.bits}")
+        from vhls.noise.tolerance import threshold_spec  # vhls.noise imports this package: import when used
+
+        threshold_spec(self.threshold)
+
+    @property
+    def stages(self) -> int:
+        """Cycles the scheme adds to a dense stage's pipeline (plan.StagePlan.hook_stages)."""
+        return STAGES.get(self.scheme or "", 0)
 
     @staticmethod
     def parse(inject: str | None, tolerance: str | None) -> "NoiseOptions | None":
-        """`acc:RATE[:SEED]` and `tmr|ant[:BITS]|abft` (the command-line forms); None when both are absent."""
+        """`acc:RATE[:SEED]` and `tmr|abft|ant[:BITS[:THRESH]]` (the command-line forms; THRESH: cal, worst, T or
+        T1,T2,... per layer); None when both are absent."""
         if inject is None and tolerance is None:
             return None
         rate, seed = None, 0
@@ -63,15 +79,17 @@ class NoiseOptions:
             except ValueError:
                 raise VhlsError(f"--inject {inject!r}: expected acc:RATE[:SEED] (bit flips in accumulators, "
                                 f"e.g. acc:0.001:7)") from None
-        scheme, bits = None, ANT_BITS
+        scheme, bits, thresh = None, ANT_BITS, "cal"
         if tolerance is not None:
-            name, _, arg = tolerance.partition(":")
+            name, *args = tolerance.split(":")
             scheme = name
-            if arg:
-                if name != "ant" or not arg.isdigit():
-                    raise VhlsError(f"--tolerance {tolerance!r}: expected tmr, abft, ant or ant:BITS")
-                bits = int(arg)
-        return NoiseOptions(rate, seed, scheme, bits)
+            if args:
+                if name != "ant" or len(args) > 2 or not args[0].isdigit():
+                    raise VhlsError(f"--tolerance {tolerance!r}: expected tmr, abft, ant, ant:BITS or "
+                                    f"ant:BITS:THRESH (THRESH: cal, worst, T or T1,T2,...)")
+                bits = int(args[0])
+                thresh = args[1] if len(args) == 2 else thresh
+        return NoiseOptions(rate, seed, scheme, bits, thresh)
 
     def validate(self, net: Network) -> None:
         """VhlsError unless every stage can take these options (dense stages; ABFT: exact accumulation)."""
@@ -83,21 +101,52 @@ class NoiseOptions:
             for ly in net.layers:
                 checksum_weights(ly)
 
+    def resolve(self, net: Network, model: Any = None) -> "NoiseOptions":
+        """Validated options with ANT's per-layer thresholds fixed (kept when already fixed, as in a rebuild from
+        design.json); "cal" calibrates on `model.calibration` (the inputs of a vhls Model)."""
+        from vhls.noise.tolerance import ant_thresholds, threshold_spec
+
+        self.validate(net)
+        if self.scheme != "ant":
+            return self
+        if self.thresholds is not None:
+            if len(self.thresholds) != len(net.layers):
+                raise VhlsError(f"ant: {len(self.thresholds)} thresholds for the {len(net.layers)} layers of "
+                                f"`{net.name}`")
+            return self
+        cal = getattr(model, "calibration", None)
+        x_cal = None
+        if cal is not None:
+            x_cal = np.asarray(model.quantise_input(cal)).reshape(len(cal), -1).astype(np.int64)
+        return replace(self, thresholds=tuple(ant_thresholds(net, self.bits, threshold_spec(self.threshold), x_cal)))
+
     def to_json(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["thresholds"] = None if self.thresholds is None else list(self.thresholds)
+        return d
 
     @staticmethod
     def from_json(d: dict | None) -> "NoiseOptions | None":
-        return None if d is None else NoiseOptions(**d)
+        if d is None:
+            return None
+        t = d.get("thresholds")
+        return NoiseOptions(**{**d, "thresholds": None if t is None else tuple(int(v) for v in t)})
 
     def describe(self) -> str:
         inj = f"acc bit flips at rate {self.rate:g}, seed {self.seed}" if self.rate is not None else "no injection"
+        how = {"cal": "calibrated", "worst": "worst-case"}.get(self.threshold, "given")
+        ts = "" if self.thresholds is None else f" {', '.join(map(str, self.thresholds))}"
         sch = {None: "no tolerance", "tmr": "TMR", "abft": "ABFT checksums",
-               "ant": f"ANT ({self.bits}-bit replica)"}[self.scheme]
+               "ant": f"ANT ({self.bits}-bit replica, {how} thresholds{ts})"}[self.scheme]
         return f"{inj}; {sch}"
 
     def params(self) -> dict:
-        return {"bits": self.bits} if self.scheme == "ant" else {}
+        """tolerance.protect's parameters (ANT: resolved thresholds)."""
+        if self.scheme != "ant":
+            return {}
+        if self.thresholds is None:
+            raise VhlsError("internal: ANT thresholds are not resolved (NoiseOptions.resolve)")
+        return {"bits": self.bits, "thresholds": list(self.thresholds)}
 
 
 def stage_ports(noise: NoiseOptions | None) -> dict:
@@ -121,11 +170,14 @@ def _stream(noise: NoiseOptions, layer: int, replica: int) -> tuple[int, int]:
 
 
 def attach(m: Module, noise: NoiseOptions, pl: StagePlan, mac: MACArray, stage: object, issue_nf: Value,
-           issue_sf: Value) -> Value:
-    """Insert injector and scheme after `mac`; returns the accumulators requantisation gets. `stage` carries the
-    status ports; issue_nf / issue_sf are the neuron and synapse folds being issued (for ABFT's checksum ROM)."""
+           issue_sf: Value) -> tuple[Value, Value]:
+    """Insert injector and scheme after `mac`; returns the accumulators requantisation gets and their valid strobe
+    (`noise.stages` cycles after the MAC array's). `stage` carries the status ports; issue_nf / issue_sf are the
+    neuron and synapse folds being issued (for ABFT's checksum ROM)."""
     ly = pl.layer
+    assert pl.hook_stages == noise.stages, "plan the stages with hook_stages=noise.stages"
     acc: Value = mac.o_acc
+    valid: Value = mac.o_valid
     if noise.rate is not None:
         m.submodules.fault0 = inj = FaultInjector(pl.pe, ly.acc_type, *_stream(noise, ly.index, 0))
         m.d.comb += [inj.i_valid.eq(mac.o_valid), inj.i_acc.eq(acc)]
@@ -135,19 +187,20 @@ def attach(m: Module, noise: NoiseOptions, pl: StagePlan, mac: MACArray, stage: 
         m.submodules.tmr = tmr = TMR(pl.pe, pl.simd, ly.in_type, ly.w_type, ly.acc_type, ly.prod_q, faults)
         feed(m, tmr, mac)
         m.d.comb += tmr.i_acc.eq(acc)
-        acc = tmr.o_acc
+        acc, valid = tmr.o_acc, tmr.o_valid
     elif noise.scheme == "ant":
-        m.submodules.ant = ant = ANT(ly, pl.pe, pl.simd, noise.bits)
+        assert noise.thresholds is not None, "resolve the options first (NoiseOptions.resolve)"
+        m.submodules.ant = ant = ANT(ly, pl.pe, pl.simd, noise.bits, noise.thresholds[ly.index])
         feed(m, ant, mac)
         m.d.comb += ant.i_acc.eq(acc)
-        acc = ant.o_acc
+        acc, valid = ant.o_acc, ant.o_valid
     elif noise.scheme == "abft":
         m.submodules.abft = chk = ABFTChecker(ly, pl.pe, pl.simd)
         feed(m, chk, mac)
         m.d.comb += [chk.i_nf.eq(issue_nf), chk.i_sf.eq(issue_sf), chk.i_acc_valid.eq(mac.o_valid),
                      chk.i_acc.eq(acc), stage.abft_checked.eq(chk.o_checked),  # type: ignore[attr-defined]
                      stage.abft_errors.eq(chk.o_errors)]  # type: ignore[attr-defined]
-    return acc
+    return acc, valid
 
 
 # ---------------------------------------------------------------------------------------------- golden side

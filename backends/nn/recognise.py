@@ -114,8 +114,31 @@ class Window:
                             out[oy, ox, i, j] = y * self.width + x
         return out.reshape(self.positions, self.kh * self.kw)
 
+    def line_buffered(self, pixels_per_beat: int) -> bool:
+        """The one rule choosing the window unit: a pixel per beat streams through line buffers (linebuf.py); a
+        frame per beat (the first stage) lands in frame banks (window.py), as does padding as wide as the kernel."""
+        return pixels_per_beat == 1 and self.ph < self.kh and self.pw < self.kw
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Rows and columns of steps of a line-buffer unit: the frame plus the bottom/right padding reached."""
+        return (max(self.height, (self.out_h - 1) * self.sh + self.kh - self.ph),
+                max(self.width, (self.out_w - 1) * self.sw + self.kw - self.pw))
+
+    @property
+    def emit_rows(self) -> list[int]:
+        """Step rows (input row of the bottom taps) that complete a window."""
+        return [oy * self.sh + self.kh - 1 - self.ph for oy in range(self.out_h)]
+
+    @property
+    def emit_cols(self) -> list[int]:
+        return [ox * self.sw + self.kw - 1 - self.pw for ox in range(self.out_w)]
+
     def cycles(self, pixels_per_beat: int) -> int:
-        """Cycles per image of the window unit: beats written and windows read overlap (two frame banks)."""
+        """Cycles per image of the window unit: a step per cycle (line buffers), or beats written and windows read
+        overlapping (two frame banks)."""
+        if self.line_buffered(pixels_per_beat):
+            return self.grid[0] * self.grid[1]
         return max(self.pixels // pixels_per_beat, self.positions)
 
     def describe(self) -> str:

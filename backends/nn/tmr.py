@@ -1,10 +1,11 @@
 """Triple modular redundancy on a stage's MAC array: two more MAC arrays fed the same operands, each with its own
 fault stream (replicas 1 and 2 of `vhls.noise.inject`), and a bitwise majority vote with the main array's
-accumulators. Same latency as the main array; the vote is combinational."""
+accumulators. The vote is registered (LATENCY cycles after the main array), so it does not lengthen the path into
+requantisation."""
 
 from collections.abc import Sequence
 
-from amaranth.hdl import Cat, Module, Value
+from amaranth.hdl import Cat, Module, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -32,9 +33,12 @@ def feed(m: Module, dst: MACArray, src: wiring.Component) -> None:
 
 
 class TMR(wiring.Component):
-    """`i_acc`: the main array's (possibly faulty) accumulators; `o_acc`: the vote of it and two replicas.
+    """`i_acc`: the main array's (possibly faulty) accumulators; `o_acc`: the vote of it and two replicas, valid
+    with `o_valid` LATENCY cycles after the main array's `o_valid`.
 
     `faults`: (seed state, threshold) of replicas 1 and 2, or empty for fault-free replicas."""
+
+    LATENCY = 1
 
     def __init__(self, pe: int, simd: int, x_type: Fixed, w_type: Fixed, acc_type: Fixed, prod_q: str,
                  faults: Sequence[tuple[int, int]] = ()) -> None:
@@ -44,6 +48,7 @@ class TMR(wiring.Component):
         super().__init__({
             **mac_inputs(pe, simd, x_type, w_type, acc_type),
             "i_acc": In(pe * acc_type.width),
+            "o_valid": Out(1),
             "o_acc": Out(pe * acc_type.width),
         })
 
@@ -64,6 +69,9 @@ class TMR(wiring.Component):
                 acc = inj.o_acc
             accs.append(acc)
         a, b, c = accs
-        m.d.comb += self.o_acc.eq(Cat(*(majority(a[p * w:(p + 1) * w], b[p * w:(p + 1) * w], c[p * w:(p + 1) * w])
-                                        for p in range(pe))))
+        vote = Signal(len(self.o_acc), reset_less=True)
+        m.d.sync += [vote.eq(Cat(*(majority(a[p * w:(p + 1) * w], b[p * w:(p + 1) * w], c[p * w:(p + 1) * w])
+                                   for p in range(pe)))),
+                     self.o_valid.eq(mac.o_valid)]  # replica 2's strobe: the same as the main array's
+        m.d.comb += self.o_acc.eq(vote)
         return m

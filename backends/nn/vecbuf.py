@@ -13,7 +13,7 @@ Two implementations with the same ports, chosen by `input_buffer`:
 before the bank is readable.
 """
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -45,6 +45,30 @@ def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer |
     return PingPongBuffer(n, width, chunk, simd)
 
 
+def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal, rbank: Signal,
+             full: list[Signal], advance: Value) -> Signal:
+    """`r_done` hands the read bank back; returns a flip-flop: the bank being written is still taken (`advance`:
+    the writer moves to the other bank this cycle).
+
+    The release comes out of the reader's whole issue logic: it only sets flip-flops (`freed`, the writer's flag),
+    and the full flag drops a cycle later, so neither the release nor the full flags reach the writer's handshake
+    through logic. The writer still sees a bank free in the cycle after its release, as soon as ever; a bank the
+    writer fills in the cycle its full flag drops stays full (its set is written after this clear)."""
+    freed = [Signal(name=f"freed{b}") for b in range(2)]
+    released = buf.r_done & buf.r_valid
+    with m.If(released):
+        m.d.sync += rbank.eq(~rbank)
+    m.d.sync += [freed[b].eq(released & (rbank == b)) for b in range(2)]
+    for b in range(2):
+        with m.If(freed[b]):
+            m.d.sync += full[b].eq(0)
+    # Next cycle's Mux(wbank, full & ~freed) from this cycle's values (a bank the writer leaves is not set again).
+    nxt = wbank ^ advance
+    busy = Signal(name="wbusy")
+    m.d.sync += busy.eq(Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0]) & ~(released & (rbank == nxt)))
+    return busy
+
+
 class MemPingPongBuffer(wiring.Component):
     READ_LATENCY = 1
 
@@ -71,7 +95,8 @@ class MemPingPongBuffer(wiring.Component):
         we = Signal()
         data = Signal(word)
         m.d.sync += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we), wr.data.eq(data)]
-        wfull = Mux(wbank, full[1], full[0])
+        wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
+        wfull = _release(m, self, wbank, rbank, full, we & wlast)  # before the writer's full-flag sets, which win
 
         if self.chunk >= self.simd:
             # One beat = k words: the first is written as the beat is taken, the rest from a holding register.
@@ -97,23 +122,21 @@ class MemPingPongBuffer(wiring.Component):
             k = self.simd // self.chunk
             step = self.chunk * self.width
             parts = Signal(step * (k - 1), reset_less=True)
-            j = Signal(range(k))
-            j_last = Signal()  # j == k - 1, kept in a flip-flop: the write enable is then one LUT from flip-flops
+            # One-hot beat position: a slot's load enable is `valid` and one flip-flop, whatever k is, and the
+            # last beat (the write enable) is a flip-flop too.
+            slot = Signal(k, init=1)
             m.d.comb += [self.w.ready.eq(~wfull), data.eq(Cat(parts, self.w.payload))]
             with m.If(self.w.valid & self.w.ready):
-                with m.If(j_last):
+                m.d.sync += slot.eq(slot.rotate_left(1))
+                with m.If(slot[k - 1]):
                     m.d.comb += we.eq(1)
-                    m.d.sync += [j.eq(0), j_last.eq(0)]
-                with m.Else():
-                    m.d.sync += [j.eq(j + 1), j_last.eq(j == k - 2)]
             # A slot is loaded on `valid` alone (a beat is held stable until taken, so a repeat load is harmless):
             # the wide enable fan-out then does not wait for `ready`.
             with m.If(self.w.valid):
                 for i in range(k - 1):
-                    with m.If(j == i):
+                    with m.If(slot[i]):
                         m.d.sync += parts[i * step:(i + 1) * step].eq(self.w.payload)
 
-        wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
         with m.If(we):
             with m.If(wlast):
                 m.d.sync += [wptr.eq(0), wbank.eq(~wbank), wlast.eq(words == 1)]
@@ -128,11 +151,6 @@ class MemPingPongBuffer(wiring.Component):
             rd.addr.eq(Cat(self.r_index[:len(wptr)], rbank)),
             self.r_data.eq(rd.data),
         ]
-        with m.If(self.r_done & self.r_valid):
-            m.d.sync += rbank.eq(~rbank)
-            for b in range(2):
-                with m.If(rbank == b):
-                    m.d.sync += full[b].eq(0)
         return m
 
 
@@ -153,7 +171,8 @@ class PingPongBuffer(wiring.Component):
         wbank, rbank = Signal(), Signal()
         wptr = Signal(max(1, ceil_log2(beats)))
 
-        m.d.comb += self.w.ready.eq(Mux(wbank, full[1], full[0]) == 0)
+        advance = self.w.valid & self.w.ready & (wptr == beats - 1)
+        m.d.comb += self.w.ready.eq(~_release(m, self, wbank, rbank, full, advance))
         with m.If(self.w.valid & self.w.ready):
             for b in range(2):
                 with m.If(wbank == b):
@@ -173,9 +192,4 @@ class PingPongBuffer(wiring.Component):
             self.r_valid.eq(Mux(rbank, full[1], full[0])),
             self.r_data.eq(Mux(rbank, banks[1], banks[0]).word_select(self.r_index, self.simd * self.width)),
         ]
-        with m.If(self.r_done & self.r_valid):
-            m.d.sync += rbank.eq(~rbank)
-            for b in range(2):
-                with m.If(rbank == b):
-                    m.d.sync += full[b].eq(0)
         return m

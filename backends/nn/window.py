@@ -1,26 +1,34 @@
-"""Sliding-window unit: a stream of pixels in, one whole window vector per beat out (im2col in hardware).
+"""Sliding-window units: a stream of pixels in, one whole window vector per beat out (im2col in hardware).
 
-The feature map (C x H x W) is kept in two frame banks of flip-flops (ping-pong): one is written while the windows
-of the other are read, so consecutive images overlap. The write side takes `pixels_per_beat` pixels per beat in
-raster order, all C channels of a pixel together (HWC: element c of pixel y*W + x at (y*W + x)*C + c); the first
-stage of a network takes the whole frame in one beat, later stages one pixel per beat. The read side emits the
-windows in raster order of their position, one per cycle when the consumer is ready: kh*kw*C elements in
-(i, j, c) order, zeros where the window overlaps the padding. A bank is released in the cycle its last window
+`window_unit` picks the unit by the one rule in `Window.line_buffered`: a pixel per beat streams through line
+buffers (linebuf.py: kh - 1 rows in memories behind a FIFO of two rows); a whole frame per beat (the first stage,
+whose input is one beat per image) lands in the frame banks below, as do the rare windows whose padding is as
+wide as the kernel. Both emit the windows in raster order of their position, kh*kw*C elements in (i, j, c) order,
+zeros where the window overlaps the padding.
+
+Frame banks: the feature map (C x H x W) is kept in two banks of flip-flops (ping-pong): one is written while the
+windows of the other are read, so consecutive images overlap. The write side takes `pixels_per_beat` pixels per
+beat in raster order, all C channels of a pixel together (HWC: element c of pixel y*W + x at (y*W + x)*C + c). The
+read side emits one window per cycle when the consumer is ready. A bank is released in the cycle its last window
 leaves, so there is no bubble between images: the unit needs max(H*W/pixels_per_beat, Ho*Wo) cycles per image.
-
-Frame banks (rather than line buffers of kh rows) make the timing exactly predictable and cost 2*H*W*C registers:
-right for the small feature maps this backend builds today; a RAM line buffer is the scalable next step.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from vhls.backends.nn.plan import WINDOW_LATENCY
+from vhls.backends.nn.linebuf import LineBufferWindowUnit
 from vhls.backends.nn.recognise import Window
+from vhls.backends.nn.schedule import WINDOW_LATENCY
 
 
-class WindowUnit(wiring.Component):
+def window_unit(win: Window, width: int, pixels_per_beat: int) -> "FrameWindowUnit | LineBufferWindowUnit":
+    if win.line_buffered(pixels_per_beat):
+        return LineBufferWindowUnit(win, width)
+    return FrameWindowUnit(win, width, pixels_per_beat)
+
+
+class FrameWindowUnit(wiring.Component):
     LATENCY = 2  # from a frame's last beat taken to its first window offered: bank full flag, window register
 
     def __init__(self, win: Window, width: int, pixels_per_beat: int) -> None:

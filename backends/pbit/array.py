@@ -19,7 +19,7 @@ from vhls.anneal.rng import FALLBACK, spin_constant
 from vhls.backends.pbit.config import PBitConfig
 from vhls.backends.pbit.counter import PBit
 from vhls.backends.pbit.field import FieldTree, tree_or, tree_sum
-from vhls.backends.pbit.schedule import I0Scheduler
+from vhls.backends.pbit.schedule import I0Scheduler, run_ports
 
 
 class PBitArray(wiring.Component):
@@ -35,15 +35,7 @@ class PBitArray(wiring.Component):
                 "wr_col": In(range(c.npad)),
                 "j_data": In(signed(c.j_bits)),
                 "h_data": In(signed(c.h_bits)),
-                "seed": In(32),
-                "steps": In(unsigned(c.step_bits)),
-                "n_rnd": In(unsigned(c.i0_bits)),
-                "i0_min": In(unsigned(c.i0_bits)),
-                "i0_max": In(unsigned(c.i0_bits)),
-                "i0_delta": In(unsigned(c.i0_bits + c.frac_bits)),
-                "start": In(1),
-                "busy": Out(1),
-                "done": Out(1),
+                **run_ports(c.step_bits, c.i0_bits, c.frac_bits),
                 "sigma": Out(c.n),
                 # e2 of each step; valid for one cycle, no back-pressure (the array never stalls)
                 "trace_valid": Out(1),

@@ -5,6 +5,21 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 
+def run_ports(step_bits: int, i0_bits: int, frac_bits: int) -> dict:
+    """The run-control ports every p-bit array shares (seed, step count, I0 schedule, start/busy/done)."""
+    return {
+        "seed": In(32),
+        "steps": In(unsigned(step_bits)),
+        "n_rnd": In(unsigned(i0_bits)),
+        "i0_min": In(unsigned(i0_bits)),
+        "i0_max": In(unsigned(i0_bits)),
+        "i0_delta": In(unsigned(i0_bits + frac_bits)),
+        "start": In(1),
+        "busy": Out(1),
+        "done": Out(1),
+    }
+
+
 class I0Scheduler(wiring.Component):
     def __init__(self, i0_bits: int, frac_bits: int) -> None:
         self.frac = frac_bits

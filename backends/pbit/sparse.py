@@ -24,7 +24,7 @@ from amaranth.lib.wiring import In, Out
 from vhls.anneal.rng import FALLBACK, spin_constant
 from vhls.backends.pbit.counter import PBit
 from vhls.backends.pbit.field import tree_sum
-from vhls.backends.pbit.schedule import I0Scheduler
+from vhls.backends.pbit.schedule import I0Scheduler, run_ports
 from vhls.backends.pbit.sparse_config import PIPE, SparseConfig
 
 
@@ -41,15 +41,7 @@ class PBitSparse(wiring.Component):
                 "wr_group": In(range(c.groups)),
                 "w_data": In(c.word_bits),
                 "h_data": In(signed(c.h_bits)),
-                "seed": In(32),
-                "steps": In(unsigned(c.step_bits)),
-                "n_rnd": In(unsigned(c.i0_bits)),
-                "i0_min": In(unsigned(c.i0_bits)),
-                "i0_max": In(unsigned(c.i0_bits)),
-                "i0_delta": In(unsigned(c.i0_bits + c.frac_bits)),
-                "start": In(1),
-                "busy": Out(1),
-                "done": Out(1),
+                **run_ports(c.step_bits, c.i0_bits, c.frac_bits),
                 "rd_addr": In(range(c.read_words)),
                 "rd_data": Out(c.read_bits),
                 "trace_valid": Out(1),

@@ -8,8 +8,15 @@ behind every product; this pass moves those registers into the blocks:
 
   * DP16KD: a read port whose every used DO bit drives exactly one flip-flop becomes REGMODE OUTREG;
   * MULT18X18D: the A and B operands, when every non-constant pin comes from a flip-flop, become REG_INPUTA/B
-    (the pin takes the flip-flop's D; the flip-flop stays if it has other loads); the product, when every used
-    P bit drives exactly one flip-flop, becomes REG_OUTPUT.
+    (the pin takes the flip-flop's D; the flip-flop stays if it has other loads). Behind registered operands, two
+    product registers (every used P bit drives one flip-flop, which drives one more) become REG_PIPELINE and
+    REG_OUTPUT; behind unregistered operands one becomes REG_OUTPUT.
+
+Why never operand and output registers without the pipeline register: nextpnr picks the block's timing from
+REG_INPUTA/B and REG_OUTPUT only, and times that pair with the "all registers" data (prjtrellis characterised
+MULT18X18D_REGS_ALL with the pipeline register on). Without it the multiply would sit, untimed, between the two
+registers, and the reported Fmax would not hold. A lone product register behind registered operands therefore
+stays in the fabric, where the multiply's delay (REGS_INPUT clock-to-out) is timed.
 
 Only plain flip-flops qualify: rising edge, the block's clock, always enabled, no set/reset. Those behave exactly as
 the block's registers with CE tied high and RST tied low, so the netlist's cycle behaviour is unchanged.
@@ -20,7 +27,7 @@ from dataclasses import dataclass, field
 
 Bit = int | str  # yosys JSON: a net number, or a constant "0" / "1" / "x" / "z"
 
-_DSP_REGS = {"A": "REG_INPUTA", "B": "REG_INPUTB", "P": "REG_OUTPUT"}
+_DSP_REGS = {"A": "REG_INPUTA", "B": "REG_INPUTB"}
 
 
 @dataclass
@@ -28,6 +35,7 @@ class Absorbed:
     bram_ports: int = 0  # DP16KD read ports switched to OUTREG
     dsp_inputs: int = 0  # MULT18X18D operands (A or B) registered
     dsp_outputs: int = 0  # MULT18X18D products registered
+    dsp_pipelines: int = 0  # MULT18X18D pipeline registers used (behind registered operands)
     ffs_removed: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # why blocks kept their registers off (diagnostics)
 
@@ -195,6 +203,19 @@ def _absorb_dsp_outputs(mod: dict, res: Absorbed) -> None:
         clock = _dsp_clock(cell) or mod["cells"][next(iter(regs.values()))]["connections"]["CLK"][0]
         if len({mod["cells"][ff]["connections"]["CLK"][0] for ff in regs.values()}) != 1:
             continue
+        if _param(cell, "REG_INPUTA_CLK", "NONE") != "NONE":
+            # The first register becomes the pipeline register, a second one behind it the output register.
+            used = sorted(regs)
+            second = _out_regs(mod, ix, [mod["cells"][regs[i]]["connections"]["Q"][0] for i in used], clock)
+            if second is None or len(second) != len(used):
+                res.skipped["dsp_no_pipeline"] = res.skipped.get("dsp_no_pipeline", 0) + 1
+                continue
+            for k, i in enumerate(used):
+                del mod["cells"][regs[i]]
+                regs[i] = second[k]
+            _set_dsp_regs(cell, "REG_PIPELINE", clock)
+            res.dsp_pipelines += 1
+            res.ffs_removed += len(used)
         _take_outputs(mod, cell, pins, regs)
         _set_dsp_regs(cell, "REG_OUTPUT", clock)
         res.dsp_outputs += 1

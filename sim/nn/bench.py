@@ -1,10 +1,12 @@
 """cocotb bench for nn accelerators (loaded by the simulator; configured by the JSON file in $VHLS_NN_CONFIG).
 
 Throughput phase (first, on the idle design): the vectors back to back, tvalid and m_axis_tready held high;
-cycles/inference is the mean spacing of the output beats over the second half, latency is the first vector's
-(input handshake to output handshake). Stress phase: every vector with random gaps in s_axis_tvalid while
-m_axis_tready drops at random. Every output beat of both phases is compared bit for bit with the golden output,
-and afterwards no further beat may appear. Results go to $VHLS_NN_RESULT as JSON (the runner prints the summary).
+cycles/inference is the mean spacing of the output vectors over the second half, latency is the first vector's
+(first input beat's handshake to first output beat's handshake). Stress phase: every vector with random gaps in
+s_axis_tvalid while m_axis_tready drops at random. Every output vector of both phases is compared bit for bit
+with the golden output, and afterwards no further beat may appear. With narrow ports (config in_beats/out_beats)
+a vector is several beats: tvalid gaps fall between beats too, m_axis_tlast must mark exactly each vector's last
+beat and s_axis_error must stay low. Results go to $VHLS_NN_RESULT as JSON (the runner prints the summary).
 
 Sampling discipline: inputs change on the falling edge; handshakes are sampled in ReadOnly just before the
 rising edge, so there are no races with the design's registers. Stretches in which nothing the bench drives can
@@ -24,15 +26,23 @@ from cocotb.utils import get_sim_time
 
 
 class _Sides:
-    """Drives one input stream and consumes one output stream, one cycle at a time."""
+    """Drives one input stream and consumes one output stream, one cycle at a time. A vector crosses a port as
+    `beats` beats of `bits` bits, tlast on the last (narrow ports, backends/nn/port.py; by default one beat)."""
 
-    def __init__(self, dut, inputs: list[int], rng: random.Random, p_valid: float, p_ready: float) -> None:
-        self.dut, self.inputs, self.rng = dut, inputs, rng
+    def __init__(self, dut, inputs: list[int], rng: random.Random, p_valid: float, p_ready: float,
+                 framing: tuple[int, int, int, int]) -> None:
+        self.dut, self.rng = dut, rng
         self.p_valid, self.p_ready = p_valid, p_ready
-        self.sent = 0
+        in_beats, in_bits, self.out_beats, self.out_bits = framing
+        mask = (1 << in_bits) - 1 if in_beats > 1 else -1  # one beat: the whole word
+        self.beats = [((word >> (k * in_bits)) & mask, k == in_beats - 1, k == 0)
+                      for word in inputs for k in range(in_beats)]  # (tdata, tlast, first beat of a vector)
+        self.sent = 0  # beats
         self.valid = False
-        self.outputs: list[tuple[int, int]] = []  # (cycle, tdata)
-        self.accepted: list[int] = []  # cycle of each input handshake
+        self.outputs: list[tuple[int, int]] = []  # (cycle of the first beat, whole tdata word)
+        self.part: list[tuple[int, int, int]] = []  # output beats of the vector being received: (cycle, data, last)
+        self.tlast_errors = 0  # output vectors whose m_axis_tlast is not on the last beat only
+        self.accepted: list[int] = []  # cycle of each vector's first input beat
         self.ready = False
         self.last: dict[str, int] = {}
 
@@ -42,12 +52,12 @@ class _Sides:
             self.last[name] = value
 
     def drive(self) -> None:
-        if not self.valid and self.sent < len(self.inputs) and self.rng.random() < self.p_valid:
+        if not self.valid and self.sent < len(self.beats) and self.rng.random() < self.p_valid:
             self.valid = True  # once raised, tvalid stays up until the beat is taken (AXI rule)
         self._set("s_axis_tvalid", int(self.valid))
         if self.valid:
-            self._set("s_axis_tdata", self.inputs[self.sent])
-        self._set("s_axis_tlast", int(self.valid))
+            self._set("s_axis_tdata", self.beats[self.sent][0])
+        self._set("s_axis_tlast", int(self.valid and self.beats[self.sent][1]))
         self.ready = self.p_ready >= 1.0 or self.rng.random() < self.p_ready
         self._set("m_axis_tready", int(self.ready))
 
@@ -59,12 +69,19 @@ class _Sides:
         m_valid = int(dut.m_axis_tvalid.value)
         taken = self.valid and s_ready
         if taken:
-            self.accepted.append(cycle)
+            if self.beats[self.sent][2]:
+                self.accepted.append(cycle)
             self.sent += 1
             self.valid = False  # the pins still say valid: not a state to sleep in until drive() lowers them
         if self.ready and m_valid:
-            self.outputs.append((cycle, dut.m_axis_tdata.value.to_unsigned()))
-        pending = self.valid or self.sent < len(self.inputs)
+            last = int(dut.m_axis_tlast.value) if self.out_beats > 1 else 1  # one beat: tlast is constant
+            self.part.append((cycle, dut.m_axis_tdata.value.to_unsigned(), last))
+            if len(self.part) == self.out_beats:
+                word = sum(d << (k * self.out_bits) for k, (_, d, _) in enumerate(self.part))
+                self.tlast_errors += [t for _, _, t in self.part] != [0] * (self.out_beats - 1) + [1]
+                self.outputs.append((self.part[0][0], word))
+                self.part = []
+        pending = self.valid or self.sent < len(self.beats)
         return not taken and not m_valid and (not s_ready or not pending)
 
 
@@ -132,14 +149,15 @@ async def stream_vectors(dut) -> None:
 
     # Phase 2 first on an idle design: latency of the first vector and back-to-back throughput.
     k = cfg["throughput_vectors"]
-    fast = _Sides(dut, [inputs[i % len(inputs)] for i in range(k)], rng, 1.0, 1.0)
+    framing = (cfg.get("in_beats", 1), cfg.get("in_beat_bits", 0), cfg.get("out_beats", 1), cfg.get("out_beat_bits", 0))
+    fast = _Sides(dut, [inputs[i % len(inputs)] for i in range(k)], rng, 1.0, 1.0, framing)
     end = await _run_phase(dut, fast, k, limit, t0)
     latency = fast.outputs[0][0] - fast.accepted[0]
     tail = [c for c, _ in fast.outputs[k // 2:]]
     cycles = (tail[-1] - tail[0]) / (len(tail) - 1) if len(tail) > 1 else float("nan")
 
     # Phase 1: random gaps and backpressure.
-    stress = _Sides(dut, inputs, rng, cfg.get("p_valid", 0.6), cfg.get("p_ready", 0.6))
+    stress = _Sides(dut, inputs, rng, cfg.get("p_valid", 0.6), cfg.get("p_ready", 0.6), framing)
     end = await _run_phase(dut, stress, len(inputs), limit + end, t0)
 
     # Nothing more may come out: an extra beat means an input was taken twice or an output invented.
@@ -151,6 +169,8 @@ async def stream_vectors(dut) -> None:
         extra += int(dut.m_axis_tvalid.value)
     await FallingEdge(dut.clk)
     dut.m_axis_tready.value = 0
+    tlast_errors = fast.tlast_errors + stress.tlast_errors
+    in_error = int(dut.s_axis_error.value) if "in_beats" in cfg else 0  # narrow ports: sticky framing error
 
     got = [d for _, d in fast.outputs] + [d for _, d in stress.outputs]
     want = [outputs[i % len(outputs)] for i in range(k)] + outputs
@@ -170,6 +190,7 @@ async def stream_vectors(dut) -> None:
         "mismatches": len(bad_vectors),
         "mismatching_beats": len(bad),
         "unexpected_beats": extra,
+        **({"tlast_errors": tlast_errors, "s_axis_error": in_error} if "in_beats" in cfg else {}),
         "first_bad": first,
         "cycles_per_inference": cycles,
         "latency": latency,
@@ -182,4 +203,5 @@ async def stream_vectors(dut) -> None:
     with open(os.environ["VHLS_NN_RESULT"], "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
     assert not bad and not extra, f"{len(bad)} mismatching outputs, {extra} unexpected; first: {first}"
+    assert not tlast_errors and not in_error, f"{tlast_errors} outputs with tlast misplaced, s_axis_error {in_error}"
     assert not flag_bad, f"ABFT flags of {flag_bad} stages differ from the golden model"

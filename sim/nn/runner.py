@@ -53,10 +53,12 @@ class VerifyResult:
     build_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
     flag_mismatches: int = 0  # ABFT designs: stages whose flagged vectors differ from the golden model's
+    framing_errors: int = 0  # narrow ports: outputs with m_axis_tlast misplaced, plus 1 if s_axis_error rose
 
     @property
     def ok(self) -> bool:
-        return self.mismatches == 0 and self.unexpected_beats == 0 and self.flag_mismatches == 0
+        return (self.mismatches == 0 and self.unexpected_beats == 0 and self.flag_mismatches == 0
+                and self.framing_errors == 0)
 
     @property
     def utilisation(self) -> float:
@@ -67,6 +69,7 @@ class VerifyResult:
         c = self.cycles_per_inference
         cyc = f"{c:.0f}" if abs(c - round(c)) < 0.05 else f"{c:.2f}"
         extra = f", {self.unexpected_beats} unexpected output beats" if self.unexpected_beats else ""
+        extra += f", {self.framing_errors} framing errors" if self.framing_errors else ""
         return (f"verify: {self.vectors} vectors, {self.mismatches} mismatches{extra}, {cyc} cycles/inference "
                 f"(predicted {self.predicted_cycles})")
 
@@ -94,7 +97,8 @@ def _load_folder(folder: Path) -> tuple[Design, Path]:
     except ImportError:
         raise VhlsError("verifying a build folder needs the IR parser (vhls.ir.parser)") from None
     prog = parse((folder / meta["program"]).read_text(), source=str(folder / meta["program"]))
-    d = design(prog, [tuple(p) for p in meta["parallel"]], meta["name"], NoiseOptions.from_json(meta.get("noise")))
+    d = design(prog, [tuple(p) for p in meta["parallel"]], meta["name"], NoiseOptions.from_json(meta.get("noise")),
+               meta.get("port_width"))
     return d, folder / meta["verilog"]
 
 
@@ -172,7 +176,8 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
         res = json.loads(res_path.read_text())
     first = res["first_bad"]
     dumps: list[str] = []
-    failed = res["mismatches"] > 0 or res["unexpected_beats"] > 0 or res.get("flag_mismatches", 0) > 0
+    framing = res.get("tlast_errors", 0) + res.get("s_axis_error", 0)
+    failed = res["mismatches"] > 0 or res["unexpected_beats"] > 0 or res.get("flag_mismatches", 0) > 0 or framing
     if failed and not waves and waves_on_failure and out_dir is not None:
         again = verify(target if isinstance(target, str | Path) else d, sim, vectors, seed,
                        out_dir=Path(out_dir) / "waves", waves=True,
@@ -193,7 +198,7 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
         build_seconds=t1 - t0, extra={"checked": res["checked"], "mismatching_beats": res["mismatching_beats"],
                                       "bench_wall_seconds": res["wall_seconds"], "waves": dumps,
                                       **_abft(d, res)},
-        flag_mismatches=res.get("flag_mismatches", 0))
+        flag_mismatches=res.get("flag_mismatches", 0), framing_errors=framing)
 
 
 __all__ = ["SIMULATORS", "VerifyResult", "golden", "make_vectors", "verify"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vhls.anneal.ssa import SSAParams
+from vhls.backends.pbit.baked_config import BakedConfig
 from vhls.backends.pbit.config import PBitConfig
 from vhls.backends.pbit.emit import top_name, write_verilog
 from vhls.backends.pbit.sparse_config import SparseConfig
@@ -21,9 +22,10 @@ from vhls.sim.pbit.job import make_job, write_job
 @dataclasses.dataclass
 class RtlRun:
     seed: int
-    trace: np.ndarray  # e2(t), t = 0..steps-1
+    trace: np.ndarray  # e2(t), t = 0..steps-1 (empty for the baked array, which has no trace)
     spins: np.ndarray  # +-1, final
     cycles: int  # from the cycle after `start` to `done`
+    e2: int | None = None  # e2 of the final spins, where the array computes it (baked)
 
 
 def _verilator_root() -> Path | None:
@@ -49,7 +51,7 @@ def _sim_env(sim: str) -> contextlib.AbstractContextManager[None]:
 
 
 def run_rtl(
-    cfg: PBitConfig | SparseConfig,
+    cfg: PBitConfig | SparseConfig | BakedConfig,
     J: np.ndarray,
     h: np.ndarray,
     p: SSAParams,
@@ -58,14 +60,17 @@ def run_rtl(
     sim: str = "icarus",
     build_dir: str | Path | None = None,
 ) -> list[RtlRun]:
-    """Generate Verilog (dense or sparse array, by the config type), build it, and run every seed in one
+    """Generate Verilog (dense, sparse or baked array, by the config type), build it, and run every seed in one
     simulation (J/h loaded once)."""
     from cocotb_tools.runner import get_results, get_runner
 
     if sim not in simulators():
         raise VhlsError(f"simulator {sim!r} is not available here (found: {', '.join(simulators()) or 'none'})")
     cfg.check_params(p.n_rnd, p.i0_min, p.i0_max, p.i0_delta, p.frac_bits, steps)
-    cfg.check_problem(int(np.abs(J).max(initial=0)), int(np.abs(h).max(initial=0)))
+    if isinstance(cfg, BakedConfig):
+        cfg.check_problem(J, h)
+    else:
+        cfg.check_problem(int(np.abs(J).max(initial=0)), int(np.abs(h).max(initial=0)))
     with contextlib.ExitStack() as stack:
         if build_dir is None:
             build_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="vhls-pbit-"))
@@ -99,6 +104,12 @@ def run_rtl(
             raise VhlsError(f"cocotb bench failed, see {out / 'test.log'}")
         runs = json.loads(res_file.read_text())
     return [
-        RtlRun(r["seed"], np.array(r["trace"], dtype=np.int64), np.where(np.array(r["sigma"]) == 1, 1, -1), r["cycles"])
+        RtlRun(
+            r["seed"],
+            np.array(r["trace"], dtype=np.int64),
+            np.where(np.array(r["sigma"]) == 1, 1, -1),
+            r["cycles"],
+            r.get("e2"),
+        )
         for r in runs
     ]

@@ -70,6 +70,22 @@ def test_sparse_arch_builds_and_matches_golden(graph_file: Path, tmp_path: Path,
     assert '"name": "pbit_sparse"' in (out / "design.json").read_text()  # what `vhls synth OUT` reads
 
 
+def test_baked_arch_builds_and_matches_golden(graph_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    if "icarus" not in simulators():
+        pytest.skip("icarus not installed")
+    out = tmp_path / "baked"
+    common = [str(graph_file), "--steps", "30", "--trials", "2", "--arch", "baked"]
+    assert main([*common, "--engine", "rtl", "--build", str(out)]) == 0
+    rtl = capsys.readouterr().out
+    assert main(common) == 0
+    gold = capsys.readouterr().out
+    for key in ("cut:", "hardware:"):  # the golden uses the baked array's shared generators and cycle count
+        line = [x for x in rtl.splitlines() if key in x]
+        assert line and line == [x for x in gold.splitlines() if key in x]
+    assert "hardware: 37 cycles per read (baked" in rtl  # 3 set-up + 30 steps + 1 word + 3
+    assert '"name": "pbit_baked"' in (out / "design.json").read_text()
+
+
 def test_ising_file_and_quantize(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     p = tmp_path / "m.ising"
     p.write_text("p ising 3\nj 1 2 0.5\nj 2 3 -1.5\nh 1 0.25\n")

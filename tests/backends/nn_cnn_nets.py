@@ -43,3 +43,16 @@ def feature_map_cnn():
                       Conv2d(3, 3, rng.normal(size=(3, 1, 3, 3)), rng.normal(size=3) * 0.1, stride=2, padding=1),
                       ReLU(), AvgPool2d(2, precision="fixed<10,4,RND,SAT>"),
                       name="fmap", precision="fixed<8,3>")
+
+
+def chained_cnn():
+    """Line buffers behind a conv: conv 3x3 pad 1 → conv 3x3 stride 2 pad (1, 2) (its PE chunks collected into
+    pixels) → ReLU → MaxPool (2, 1) → Flatten → Dense, on 2x9x7 images."""
+    from vhls.layers import Conv2d, Dense, Flatten, Input, MaxPool2d, ReLU, Sequential
+
+    rng = np.random.default_rng(6)
+    return Sequential(Input((2, 9, 7), "fixed<8,3>"),
+                      Conv2d(4, 3, rng.normal(size=(4, 2, 3, 3)) * 0.5, rng.normal(size=4) * 0.1, padding=1),
+                      Conv2d(6, 3, rng.normal(size=(6, 4, 3, 3)) * 0.3, stride=2, padding=(1, 2)), ReLU(),
+                      MaxPool2d((2, 1)), Flatten(), Dense(3, rng.normal(size=(3, 6 * 2 * 5)) * 0.2),
+                      name="chained", precision="fixed<8,3>")

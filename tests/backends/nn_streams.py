@@ -6,15 +6,15 @@ from amaranth.sim import Simulator
 
 
 def run_stream(dut, beats: list[int], n_out: int, seed: int = 0, p_valid: float = 0.7,
-               p_ready: float = 0.7, limit: int = 20000) -> list[int]:
+               p_ready: float = 0.7, limit: int = 20000, taken_at: list[int] | None = None) -> list[int]:
     """Offer `beats` on dut.i (tvalid with random gaps, held until taken) while dut.o.ready drops at random;
-    returns the first n_out payloads taken from dut.o."""
+    returns the first n_out payloads taken from dut.o (and appends the cycle of each to `taken_at`)."""
     rng = random.Random(seed)
     out: list[int] = []
 
     async def bench(ctx) -> None:
         sent, valid = 0, False
-        for _ in range(limit):
+        for cycle in range(limit):
             if len(out) >= n_out:
                 return
             valid = valid or (sent < len(beats) and rng.random() < p_valid)
@@ -28,6 +28,8 @@ def run_stream(dut, beats: list[int], n_out: int, seed: int = 0, p_valid: float 
                 sent, valid = sent + 1, False
             if ready and o_valid:
                 out.append(o_data)
+                if taken_at is not None:
+                    taken_at.append(cycle)
         raise AssertionError(f"no progress: {len(out)} of {n_out} outputs after {limit} cycles")
 
     sim = Simulator(dut)

@@ -68,11 +68,52 @@ def test_noise_options_parse() -> None:
     assert NoiseOptions.parse(None, None) is None
     assert NoiseOptions.parse("acc:0.01:7", "abft") == NoiseOptions(0.01, 7, "abft")
     assert NoiseOptions.parse("acc:1e-3", None) == NoiseOptions(0.001, 0, None)
-    assert NoiseOptions.parse(None, "ant:5") == NoiseOptions(None, 0, "ant", 5)
+    assert NoiseOptions.parse(None, "ant:5") == NoiseOptions(None, 0, "ant", 5, "cal")
+    assert NoiseOptions.parse(None, "ant:5:worst") == NoiseOptions(None, 0, "ant", 5, "worst")
+    assert NoiseOptions.parse(None, "ant:6:40,7") == NoiseOptions(None, 0, "ant", 6, "40,7")
     assert NoiseOptions.from_json(NoiseOptions(0.5, 3, "tmr").to_json()) == NoiseOptions(0.5, 3, "tmr")
-    for inject, tol in [("ber:0.1", None), ("acc:x", None), ("acc:2", None), (None, "tmr:3"), (None, "dmr")]:
+    ant = NoiseOptions(0.5, 3, "ant", 6, "cal", (10, 20))
+    assert NoiseOptions.from_json(ant.to_json()) == ant and NoiseOptions.from_json(ant.to_json()).stages == 2
+    for inject, tol in [("ber:0.1", None), ("acc:x", None), ("acc:2", None), (None, "tmr:3"), (None, "dmr"),
+                        (None, "ant:5:x"), (None, "ant:5:-1"), (None, "ant:5:1:2"), (None, "ant:x")]:
         with pytest.raises(VhlsError):
             NoiseOptions.parse(inject, tol)
+
+
+def test_ant_thresholds_resolve_and_are_reported() -> None:
+    """ANT's thresholds are fixed at build time: calibrated on the model's `calibration` data by default (what the
+    sweep's `ant` uses), worst case or given; report.json records them; ANT adds two pipeline stages, TMR one."""
+    from pathlib import Path
+
+    from vhls.backends.nn import design
+    from vhls.backends.nn.protect import NoiseOptions
+    from vhls.ir.errors import VhlsError
+    from vhls.loader import load
+    from vhls.noise.tolerance import ant_calibrate, ant_threshold
+
+    model = load(Path(__file__).resolve().parents[2] / "examples" / "jet_mlp.py")
+    clean = design(model, "seq")
+    d = design(model, "seq", noise=NoiseOptions(None, 0, "ant", 8))
+    x_cal = np.asarray(model.quantise_input(model.calibration)).reshape(len(model.calibration), -1)
+    want = ant_calibrate(d.net, x_cal, 8)
+    assert d.noise is not None and d.noise.thresholds == tuple(want) and min(want) > 0
+    rep = d.report()
+    assert rep["noise"]["thresholds"] == want and rep["noise"]["threshold"] == "cal"
+    assert [s["threshold"] for s in rep["noise"]["overhead"]["stages"]] == want
+    assert rep["total"]["latency"] == clean.report()["total"]["latency"] + 2 * len(d.stages)
+    assert design(model, "seq", noise=NoiseOptions(None, 0, "tmr")).report()["total"]["latency"] == \
+        clean.report()["total"]["latency"] + len(d.stages)
+    assert design(model, "seq", noise=NoiseOptions(0.1, 0, "abft")).report()["total"]["latency"] == \
+        clean.report()["total"]["latency"]
+    worst = design(model, "seq", noise=NoiseOptions(None, 0, "ant", 8, "worst")).noise
+    assert worst is not None and worst.thresholds == tuple(ant_threshold(ly, 8) for ly in d.net.layers)
+    assert all(w > c for w, c in zip(worst.thresholds, want, strict=True))  # the bound is far above real errors
+    given = design(model, "seq", noise=NoiseOptions(None, 0, "ant", 8, "5")).noise
+    assert given is not None and given.thresholds == (5,) * len(d.net.layers)
+    with pytest.raises(VhlsError, match="one per layer"):
+        design(model, "seq", noise=NoiseOptions(None, 0, "ant", 8, "1,2"))
+    with pytest.raises(VhlsError, match="needs calibration inputs"):  # an IR program has no calibration data
+        design(model.ir, "seq", noise=NoiseOptions(None, 0, "ant", 8))
 
 
 @pytest.mark.parametrize("scheme", [pytest.param("tmr", marks=pytest.mark.slow), "ant"])
@@ -87,7 +128,7 @@ def test_protected_designs_pass_yosys_check_and_lint(scheme: str) -> None:
     from vhls.backends.nn.protect import NoiseOptions
     from vhls.backends.synth.check import check_design
 
-    d = design(exact_net(), "2x1,1x3", noise=NoiseOptions(0.01, 1, scheme, bits=3))
+    d = design(exact_net(), "2x1,1x3", noise=NoiseOptions(0.01, 1, scheme, bits=3, threshold="100"))
     text = d.verilog()
     check_design(text, d.name)  # raises on a failed check
     assert ("keep_hierarchy" in text) == (scheme == "tmr")  # TMR replicas must survive synthesis

@@ -24,8 +24,8 @@ def lut(inputs: list[int], out: int) -> dict:
 
 def netlist() -> dict:
     """A 36-bit PDP block RAM read (2 used bits) → output registers → operand registers → A of a multiplier; B from
-    x → registers; P[0..1] → registers → LUTs. Nets: RAM DO 10-11 → 20-21 → 22-23, x 30-31 → 40-41, P 50-51 →
-    60-61."""
+    x → registers; P[0..1] → two registers → LUTs. Nets: RAM DO 10-11 → 20-21 → 22-23, x 30-31 → 40-41, P 50-51
+    → 60-61 → 62-63."""
     ram = {"type": "DP16KD", "parameters": {"DATA_WIDTH_A": f"{36:032b}", "DATA_WIDTH_B": f"{36:032b}",
                                             "REGMODE_A": "NOREG", "REGMODE_B": "NOREG", "CLKBMUX": "CLKB"},
            "port_directions": {"CLKB": "input", "OCEA": "input", "OCEB": "input", "RSTB": "input",
@@ -39,7 +39,8 @@ def netlist() -> dict:
             "connections": mult_conn}
     cells = {"ram": ram, "mult": mult,
              "r0": ff(10, 20), "r1": ff(11, 21), "w0": ff(20, 22), "w1": ff(21, 23), "x0": ff(30, 40), "x1": ff(31, 41),
-             "p0": ff(50, 60), "p1": ff(51, 61), "use0": lut([60, 61], 70), "use1": lut([40], 71)}
+             "p0": ff(50, 60), "p1": ff(51, 61), "q0": ff(60, 62), "q1": ff(61, 63),
+             "use0": lut([62, 63], 70), "use1": lut([40], 71)}
     ports = {"clk": {"direction": "input", "bits": [CLK]}, "x": {"direction": "input", "bits": [30, 31]},
              "y": {"direction": "output", "bits": [70, 71]}}
     return {"modules": {"top": {"attributes": {"top": 1}, "ports": ports, "cells": cells, "netnames": {}}}}
@@ -49,7 +50,7 @@ def test_registers_move_into_ram_and_multiplier() -> None:
     n = netlist()
     res = absorb_ecp5_registers(n, "top")
     cells = n["modules"]["top"]["cells"]
-    assert (res.bram_ports, res.dsp_inputs, res.dsp_outputs) == (1, 2, 1)
+    assert (res.bram_ports, res.dsp_inputs, res.dsp_pipelines, res.dsp_outputs) == (1, 2, 1, 1)
     ram, mult = cells["ram"], cells["mult"]
     # The RAM's output register replaces r0/r1: DO now drives their Q nets, all 36 bits through port B's enable.
     assert ram["parameters"]["REGMODE_A"] == ram["parameters"]["REGMODE_B"] == "OUTREG"
@@ -58,14 +59,14 @@ def test_registers_move_into_ram_and_multiplier() -> None:
     # Operand registers: pins take the flip-flops' D nets (the RAM's registered outputs, x); constants stay constant.
     c = mult["connections"]
     assert (c["A0"], c["A1"], c["A2"], c["A3"], c["B0"], c["B1"]) == ([20], [21], [21], ["0"], [30], [31])
-    # Product register: P drives the old registers' Q nets; the unused P2 is left alone.
-    assert (c["P0"], c["P1"], c["P2"]) == ([60], [61], [98])
+    # Pipeline and output registers: P drives the second registers' Q nets; the unused P2 is left alone.
+    assert (c["P0"], c["P1"], c["P2"]) == ([62], [63], [98])
     assert (c["CLK0"], c["CE0"], c["RST0"]) == ([CLK], ["1"], ["0"])
-    for reg in ("REG_INPUTA", "REG_INPUTB", "REG_OUTPUT"):
+    for reg in ("REG_INPUTA", "REG_INPUTB", "REG_PIPELINE", "REG_OUTPUT"):
         assert mult["parameters"][f"{reg}_CLK"] == "CLK0"
     # x0 still feeds a LUT, so it stays (the multiplier took a copy); every other register went.
     assert sorted(k for k, v in cells.items() if v["type"] == "TRELLIS_FF") == ["x0"]
-    assert res.ffs_removed == 7
+    assert res.ffs_removed == 9
 
 
 def test_registers_that_are_not_plain_stay_in_the_fabric() -> None:
@@ -76,6 +77,7 @@ def test_registers_that_are_not_plain_stay_in_the_fabric() -> None:
         "fanout": lambda cs: cs.update(extra=lut([10], 72)),  # a RAM bit read by logic as well as its register
         "unregistered operand": lambda cs: cs["mult"]["connections"].update(B1=[31]),
         "product read twice": lambda cs: cs["use1"]["connections"].update(B=[50]),
+        "one product register": lambda cs: cs["use0"]["connections"].update(A=[60]),
     }
     for name, change in variants.items():
         n = copy.deepcopy(base)
@@ -88,8 +90,10 @@ def test_registers_that_are_not_plain_stay_in_the_fabric() -> None:
         if name in ("reset", "unregistered operand"):
             assert res.dsp_inputs == 0 and "REG_INPUTA_CLK" not in cells["mult"]["parameters"], name
             assert "x0" in cells and "x1" in cells, name
-        if name == "product read twice":
-            assert res.dsp_outputs == 0 and "p0" in cells and "p1" in cells, name
+        if name in ("product read twice", "one product register"):
+            # Operand and output registers without the pipeline register would leave the multiply untimed.
+            assert res.dsp_outputs == res.dsp_pipelines == 0 and "p0" in cells and "p1" in cells, name
+            assert "REG_OUTPUT_CLK" not in cells["mult"]["parameters"], name
 
 
 def test_second_pass_changes_nothing() -> None:
@@ -107,3 +111,14 @@ def test_constant_operand_counts_as_registered() -> None:
     res = absorb_ecp5_registers(n, "top")
     c = n["modules"]["top"]["cells"]["mult"]["connections"]
     assert res.dsp_inputs == 2 and (c["A0"], c["B0"], c["B1"]) == ([20], ["1"], ["0"])
+
+
+def test_unregistered_operands_take_one_product_register() -> None:
+    """Without operand registers the characterised output-only mode applies: one register, no pipeline stage."""
+    n = netlist()
+    n["modules"]["top"]["cells"]["mult"]["connections"].update(B1=[31])
+    res = absorb_ecp5_registers(n, "top")
+    cells = n["modules"]["top"]["cells"]
+    assert (res.dsp_inputs, res.dsp_pipelines, res.dsp_outputs) == (0, 0, 1)
+    assert cells["mult"]["connections"]["P0"] == [60] and "q0" in cells and "p0" not in cells
+    assert "REG_PIPELINE_CLK" not in cells["mult"]["parameters"]

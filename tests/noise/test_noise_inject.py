@@ -15,8 +15,10 @@ from vhls.ir.types import Fixed
 from vhls.noise.golden import accumulators, forward, network, post, wrap
 from vhls.noise.inject import fault, fault_hook, flips, mix, states, step, threshold
 from vhls.noise.tolerance import (
+    ant_calibrate,
     ant_estimate,
     ant_threshold,
+    ant_thresholds,
     checksum,
     checksum_folds,
     overhead,
@@ -145,6 +147,28 @@ def test_tmr_masks_faults_in_one_replica_and_ant_bounds() -> None:
                 d = np.abs(wrap(np.asarray(acc).astype(object) - ant_estimate(ly, x, bits), t))
                 assert d.max() <= ant_threshold(ly, bits)
             assert ant_threshold(ly, 99) == 0
+
+
+def test_ant_calibrated_thresholds_are_tight_on_their_data() -> None:
+    """cal = the largest |acc - est| per layer on the calibration inputs: those are never replaced fault-free, and
+    lowering any layer's threshold by one replaces at least one of them."""
+    net = network(two_layer())
+    x = _x(net, 80, 4)
+    for bits in (3, 5):
+        cal = ant_thresholds(net, bits, "cal", x)
+        assert cal == ant_calibrate(net, x, bits) and cal <= ant_thresholds(net, bits, "worst")
+        hook, stats = protect(net, "ant", fault(net, 0.0, 0), bits=bits, thresholds=cal)
+        assert np.array_equal(forward(net, x, hook), forward(net, x)) and not any(stats["replaced"])
+        for k in range(len(cal)):
+            lower = [t - (i == k) for i, t in enumerate(cal)]
+            hook, stats = protect(net, "ant", fault(net, 0.0, 0), bits=bits, thresholds=lower)
+            forward(net, x, hook)
+            assert stats["replaced"][k] > 0
+    assert ant_thresholds(net, 4, [9]) == [9, 9]
+    with pytest.raises(VhlsError, match="calibration inputs"):
+        ant_thresholds(net, 4, "cal")
+    with pytest.raises(VhlsError, match="unknown threshold"):
+        ant_thresholds(net, 4, "best")
 
 
 def test_overhead_counts() -> None:

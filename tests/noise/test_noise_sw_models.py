@@ -42,7 +42,7 @@ def _clean(net, x):
     return golden.accumulators(net, x)
 
 
-LEVELS = {"gaussian": 0.02, "acc_ber": 0.01, "weight_ber": 0.01, "vos": 0.7, "stuck_at": 0.05}
+LEVELS = {"gaussian": 0.02, "acc_ber": 0.01, "weight_ber": 0.01, "vos": 0.7, "stuck_at": 0.05, "acc_flip": 0.1}
 
 
 @pytest.mark.parametrize("name", models.NOISES)
@@ -199,6 +199,22 @@ def test_bad_levels(small, name: str, level: float, match: str) -> None:
     net, _ = small
     with pytest.raises(VhlsError, match=match):
         models.make(name, net, level, 0, [1.0, 1.0])
+
+
+def test_acc_flip_is_the_rtl_injector_stream(small) -> None:
+    """acc_flip is vhls.noise.inject's fault (what `vhls build --inject acc:LEVEL:SEED` puts into the RTL)."""
+    from vhls.noise.inject import fault
+
+    net, x = small
+    ref = fault(net, 0.1, 3)
+    got = _run(net, x, "acc_flip", 0.1, 3, replica=2)
+    h = x
+    for ly, g in zip(net.layers, got, strict=True):
+        acc = golden.layer_acc(ly, h)
+        assert np.array_equal(g, ref(ly.index, 2, h, acc))
+        h = golden.post(ly, acc)
+    with pytest.raises(VhlsError, match="below 2"):
+        models.make("acc_flip", net, 0.1, 1 << 32)
 
 
 def test_gaussian_needs_ranges_and_seed_must_be_natural(small) -> None:

@@ -47,7 +47,7 @@ def test_sweep_json_plot_and_determinism(tiny: Path, tmp_path: Path, capsys) -> 
     assert set(r["variants"]) == {"plain", "scaled"}
     assert r["variants"]["plain"]["clean"] == 1.0
     for res in r["variants"].values():
-        assert set(res["accuracy"]) == {"none", "tmr", "ant", "abft", "ant_cal"}
+        assert set(res["accuracy"]) == {"none", "tmr", "ant", "abft"}
         for scheme, accs in res["accuracy"].items():
             assert len(accs) == 3 and accs[0] == res["clean"], scheme  # level 0 is the clean golden model
             assert res["events"][scheme][0] == 0
@@ -74,6 +74,31 @@ def test_repeats_average_over_consecutive_seeds(tiny: Path, tmp_path: Path) -> N
     assert runs == [run(7, 1)["variants"]["plain"]["accuracy"]["none"][0],
                     run(8, 1)["variants"]["plain"]["accuracy"]["none"][0]]
     assert both["variants"]["plain"]["accuracy"]["none"][0] == pytest.approx(sum(runs) / 2)
+
+
+def test_sweep_ant_is_the_builds_ant(tiny: Path, tmp_path: Path) -> None:
+    """The sweep's `ant` uses the thresholds `vhls build --tolerance ant:BITS[:THRESH]` puts into the RTL."""
+    from vhls import load
+    from vhls.backends.nn import design
+    from vhls.backends.nn.protect import NoiseOptions
+    from vhls.noise.tolerance import ant_threshold
+
+    model = load(tiny)
+    for thresh in ("cal", "worst", "7"):
+        out = tmp_path / f"a_{thresh}.json"
+        assert main(["noise-sweep", str(tiny), "--noise", "acc_ber", "--levels", "0.01", "--schemes", "ant",
+                     "--variants", "plain", "--ant-bits", "6", "--ant-threshold", thresh, "--json", str(out)]) == 0
+        r = json.loads(out.read_text())
+        assert r["ant_threshold"] == thresh and f"--ant-threshold {thresh}" in r["command"]
+        built = design(model, "seq", noise=NoiseOptions(0.01, 0, "ant", 6, thresh)).noise
+        assert built is not None and r["variants"]["plain"]["ant_thresholds"] == list(built.thresholds)
+    net = design(model, "seq").net
+    assert list(built.thresholds) == [7, 7]
+    worst = json.loads((tmp_path / "a_worst.json").read_text())["variants"]["plain"]
+    cal = json.loads((tmp_path / "a_cal.json").read_text())["variants"]["plain"]
+    assert worst["ant_thresholds"] == [ant_threshold(ly, 6) for ly in net.layers]
+    assert all(c < w for c, w in zip(cal["ant_thresholds"], worst["ant_thresholds"], strict=True))
+    assert cal["events"]["ant"][0] > worst["events"]["ant"][0]  # the calibrated threshold catches more faults
 
 
 def test_persistent_faults_are_only_flagged_by_abft(tiny: Path, tmp_path: Path) -> None:
@@ -108,6 +133,8 @@ def test_digits_mlp_variants_clean_accuracy_is_the_golden_models(tmp_path: Path)
     (["--noise", "acc_ber", "--levels", "2"], "probability"),
     (["--noise", "vos", "--levels", "1.5"], "Vdd"),
     (["--repeats", "0"], "--repeats must be at least 1"),
+    (["--ant-threshold", "low"], "ant threshold 'low'"),
+    (["--ant-threshold", "1,2,3"], "one per layer (2)"),
 ])
 def test_bad_requests_are_one_line_errors(tiny: Path, capsys, extra: list[str], match: str) -> None:
     assert main(["noise-sweep", str(tiny), *extra]) == 2

@@ -1,6 +1,7 @@
 """cocotb: CNN accelerators (conv, pool, flatten) stream images with stalls and match the golden model bit for bit,
-with measured cycles per inference and latency equal to the report's predictions. Icarus for digits_cnn, a
-torch-imported CNN that is not among the examples and a net ending on a feature map; Verilator for one of them."""
+with measured cycles per inference and latency equal to the report's predictions (schedule.py for line buffers).
+Icarus for digits_cnn, a torch-imported CNN that is not among the examples, a net ending on a feature map and
+line buffers behind a conv; Verilator for one of them."""
 
 import importlib.util
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
-from nn_cnn_nets import feature_map_cnn, torch_cnn
+from nn_cnn_nets import chained_cnn, feature_map_cnn, torch_cnn
 
 from vhls.backends.nn import design
 from vhls.sim.nn import verify
@@ -51,6 +52,15 @@ def test_torch_imported_cnn_on_icarus(parallel) -> None:
 @icarus
 def test_feature_map_output_on_icarus() -> None:
     _check(feature_map_cnn(), 100)
+
+
+@icarus
+@pytest.mark.parametrize("parallel", [200, "2x3,3x4,1x6"], ids=["budget200", "collected"])
+def test_line_buffers_behind_a_conv_on_icarus(parallel) -> None:
+    """A strided conv with uneven padding reading a conv's pixels (collected from PE chunks or not), then a pool:
+    the window units are the bottleneck at 200 multipliers, the first conv at 2x3."""
+    res = _check(chained_cnn(), parallel)
+    assert res.predicted_cycles == {200: 100}.get(parallel, 756)  # 200: the strided conv's bunched windows
 
 
 @verilator

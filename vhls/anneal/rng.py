@@ -4,6 +4,10 @@ Spin i of a run with seed S starts from `(S + C_i) mod 2**32` (C_i a fixed split
 state is replaced by FALLBACK). The carry in the addition keeps the streams of different seeds from being
 XOR-shifted copies of each other, which a purely linear seeding of a linear generator would give.
 Each draw advances the state once (13, 17, 5 shifts) and uses its most significant bit.
+
+Shared generators (`share` = k > 1, for the baked array where a generator per spin costs more than the spins):
+generator g (seeded like spin g above) serves spins g*k .. g*k + k - 1, spin i taking bit 31 - i % k of every
+new state, so k = 1 is the per-spin scheme.
 """
 
 import numpy as np
@@ -34,6 +38,16 @@ def init_states(seeds: np.ndarray, n: int) -> np.ndarray:
     s = (np.asarray(seeds, dtype=np.uint64)[:, None] + spin_constants(n)[None, :].astype(np.uint64)) & MASK
     s = s.astype(np.uint32)
     return np.where(s == 0, np.uint32(FALLBACK), s)
+
+
+def generators(n: int, share: int = 1) -> int:
+    return -(-n // share)
+
+
+def bits(x: np.ndarray, n: int, share: int = 1) -> np.ndarray:
+    """(trials, n) bool: each spin's bit of its generator's state x (trials, generators(n, share))."""
+    i = np.arange(n)
+    return ((x[:, i // share] >> (31 - i % share).astype(np.uint32)) & np.uint32(1)).astype(bool)
 
 
 def step(x: np.ndarray) -> np.ndarray:

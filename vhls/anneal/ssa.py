@@ -120,16 +120,25 @@ def integer_problem(J: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def run_ssa(
-    J: np.ndarray, h: np.ndarray, p: SSAParams, steps: int, seeds: np.ndarray | list[int], chunk: int = 8
+    J: np.ndarray,
+    h: np.ndarray,
+    p: SSAParams,
+    steps: int,
+    seeds: np.ndarray | list[int],
+    chunk: int = 8,
+    share: int = 1,
 ) -> SSAResult:
     """Integer SSA for len(seeds) independent trials; bit-exact with the p-bit RTL.
+    `share` spins draw their noise from one xorshift32 (rng.bits; 1 for the dense and sparse arrays).
     Trials run `chunk` at a time: field updates touch the J rows of spins that flipped in any trial of the
     chunk, so small chunks keep that set small late in the anneal."""
     p.check()
+    if not 1 <= share <= 32:
+        raise VhlsError(f"a xorshift32 serves 1 to 32 spins, not {share}")
     J, h = integer_problem(J, h)
     seeds = np.asarray(seeds)
     with _one_blas_thread():
-        parts = [_run_chunk(J, h, p, steps, seeds[k : k + chunk]) for k in range(0, len(seeds), chunk)]
+        parts = [_run_chunk(J, h, p, steps, seeds[k : k + chunk], share) for k in range(0, len(seeds), chunk)]
     return SSAResult(*(np.concatenate(arrays) for arrays in zip(*(dataclasses.astuple(r) for r in parts), strict=True)))
 
 
@@ -142,12 +151,12 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
     return threadpool_limits(1, user_api="blas")
 
 
-def _run_chunk(J: np.ndarray, h: np.ndarray, p: SSAParams, steps: int, seeds: np.ndarray) -> SSAResult:
+def _run_chunk(J: np.ndarray, h: np.ndarray, p: SSAParams, steps: int, seeds: np.ndarray, share: int) -> SSAResult:
     n = J.shape[0]
     bound = int(np.abs(J).sum(axis=1).max(initial=0))
     Jf = J.astype(np.float32 if bound < 2**24 else np.float64)
-    state = rng.step(rng.init_states(seeds, n))
-    itanh = np.where(rng.msb(state), 0, -1).astype(np.int64)
+    state = rng.step(rng.init_states(seeds, rng.generators(n, share)))
+    itanh = np.where(rng.bits(state, n, share), 0, -1).astype(np.int64)
     sigma = np.where(itanh >= 0, 1, -1).astype(Jf.dtype)
     trials = sigma.shape[0]
     e2 = np.empty((trials, steps), dtype=np.int64)
@@ -164,7 +173,7 @@ def _run_chunk(J: np.ndarray, h: np.ndarray, p: SSAParams, steps: int, seeds: np
         i0 = p.i0(t)
         e2[:, t] = (sigma.astype(np.int64) * (F + 2 * h)).sum(axis=1)
         state = rng.step(state)
-        noise = np.where(rng.msb(state), p.n_rnd, -p.n_rnd)
+        noise = np.where(rng.bits(state, n, share), p.n_rnd, -p.n_rnd)
         itanh = np.clip(itanh + h + F + noise, -i0, i0 - 1)
         new = np.where(itanh >= 0, 1, -1).astype(Jf.dtype)
         # Fields change only through spins that flipped in some trial: update from those rows of J.

@@ -4,5 +4,7 @@
                   with a hook on every dense stage's finished accumulators (the fault site); accumulators(net, x)
     inject.py     the bit-exact RTL fault stream (xorshift32 per stage and replica): fault(), fault_hook()
     tolerance.py  protect(net, scheme, fault): none / tmr / ant / abft semantics shared by RTL and sweeps; overhead
-    models.py     statistical noise models (Gaussian, bit-error rates, voltage over-scaling, stuck-at)
+    tolerance.py  ANT thresholds: ant_thresholds(net, bits, "cal" | "worst" | values, x_cal), as builds fix them
+    models.py     statistical noise models (Gaussian, bit-error rates, the RTL injector's stream, voltage
+                  over-scaling, stuck-at)
 """

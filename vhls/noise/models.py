@@ -13,6 +13,9 @@ Models and their `level`:
   that layer on the calibration data). Transient: fresh draws for every value.
 - `acc_ber`: every bit of every accumulator value flips independently with probability level (a bit-error rate).
   Transient.
+- `acc_flip`: the RTL fault injector's stream (`vhls.noise.inject`, `vhls build --inject acc:LEVEL:SEED`): each
+  accumulator value gets at most one bit flip, with probability level (xorshift32 streams, not numpy). The batch is
+  the stream from reset, so a sweep computes exactly what the generated RTL outputs for the test set. Transient.
 - `weight_ber`: every bit of every stored weight (w_type.width bits, two's complement) flips independently with
   probability level. Persistent: one faulty weight matrix per (seed, layer, replica), used for the whole batch
   (`faulty_weights` gives it, for `golden.forward(weights=...)`).
@@ -72,6 +75,8 @@ MODELS: dict[str, NoiseModel] = {m.name: m for m in (
     NoiseModel("vos", "Vdd / Vdd_crit", (1.0, 0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4), 1.0, True),
     NoiseModel("stuck_at", "stuck-bit probability per accumulator bit", (0.0, 1e-3, 3e-3, 1e-2, 3e-2, 0.1), 0.0,
                True),
+    NoiseModel("acc_flip", "flip rate per accumulator value",
+               (0.0, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3), 0.0, False),
 )}
 NOISES = tuple(MODELS)
 
@@ -238,4 +243,10 @@ def make(name: str, net: Network, level: float, seed: int = 0, ranges: Sequence[
         return _gaussian(net, level, seed, ranges)
     if not 0.0 <= level <= 1.0:
         raise VhlsError(f"{name} level is a probability in [0, 1], got {level}")
+    if name == "acc_flip":
+        from vhls.noise.inject import fault
+
+        if seed >= 1 << 32:
+            raise VhlsError(f"acc_flip seed must be below 2^32, got {seed}")
+        return fault(net, level, seed)
     return {"acc_ber": _acc_ber, "weight_ber": _weight_ber, "stuck_at": _stuck_at}[name](net, level, seed)

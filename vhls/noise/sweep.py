@@ -6,13 +6,13 @@ weights, e.g. noise- or SAM-trained), every (variant, scheme, level) point runs 
 the whole test set and records the top-1 accuracy, and how often the scheme acted (`events`: outputs outvoted by
 TMR, outputs replaced by ANT, vectors flagged by ABFT summed over layers).
 
-Schemes: those of `tolerance.protect` (none, tmr, ant with its exact worst-case threshold, abft) plus `ant_cal`,
-defined here: the same reduced-precision replica (`tolerance.ant_estimate`, `--ant-bits` MSBs) with a threshold
-calibrated on data — per layer, the largest |acc − est| of the fault-free network on the calibration inputs — as
-Hegde and Shanbhag's ANT picks its threshold empirically. (tolerance.protect takes no threshold parameter; the
-worst-case bound is 10-100x the errors seen on real data, too loose to catch errors that matter here.) A test
-vector beyond the calibrated bound is replaced by the estimate even without a fault: level-0 events show how often.
-ABFT recomputes flagged vectors (fault-free) only for transient noise (gaussian, acc_ber); for persistent or
+Schemes: those of `tolerance.protect` (none, tmr, ant, abft), exactly as the RTL builds them. ANT's thresholds are
+`tolerance.ant_thresholds` with the build's default, "cal" (per layer, the largest |acc − est| of the fault-free
+network on the model file's calibration inputs, as Hegde and Shanbhag's ANT picks its threshold empirically; the
+exact worst case, "worst", is 10-100x the errors seen on real data and too loose to catch errors that matter), so
+`vhls build --tolerance ant:BITS` computes what the sweep's `ant` does. A test vector beyond the calibrated bound is
+replaced by the estimate even without a fault: level-0 events show how often.
+ABFT recomputes flagged vectors (fault-free) only for transient noise (gaussian, acc_ber, acc_flip); for persistent or
 deterministic faults (weight_ber, stuck_at, vos) a re-execution fails again, so there it only flags.
 """
 
@@ -27,7 +27,7 @@ from vhls.ir.errors import VhlsError
 from vhls.model import Model
 from vhls.noise import golden, models, tolerance
 
-SCHEMES = (*tolerance.SCHEMES, "ant_cal")
+SCHEMES = tolerance.SCHEMES
 LOSS_POINTS = 5.0  # "loses >= 5 points": the level the report singles out
 
 
@@ -77,7 +77,7 @@ def _events(scheme: str, stats: dict) -> int:
     """What the scheme did: outputs outvoted (tmr), replaced (ant), vectors flagged (abft, summed over layers)."""
     if scheme == "tmr":
         return int(sum(stats["outvoted"]))
-    if scheme in ("ant", "ant_cal"):
+    if scheme == "ant":
         return int(sum(stats["replaced"]))
     if scheme == "abft":
         return int(sum(len(f) for f in stats["flagged"]))
@@ -96,39 +96,9 @@ def check_request(noise: str, levels: Sequence[float], schemes: Sequence[str]) -
             raise VhlsError(f"unknown tolerance scheme {s!r}; known: {', '.join(SCHEMES)}")
 
 
-def ant_thresholds(net: Network, x_cal: np.ndarray, bits: int) -> list[int]:
-    """Per layer the largest |acc − est| of the fault-free network on calibration inputs (ant_cal's threshold)."""
-    out, h = [], x_cal
-    for ly in net.layers:
-        acc = golden.layer_acc(ly, h).astype(np.int64)
-        est = tolerance.ant_estimate(ly, h, bits).astype(np.int64)
-        out.append(int(np.abs(models.wrap(acc - est, ly.acc_type.width)).max()))
-        h = golden.post(ly, acc)
-    return out
-
-
-def ant_calibrated(net: Network, fault: models.Fault, bits: int, thresholds: Sequence[int]) \
-        -> tuple[golden.AccHook, dict]:
-    """ANT with calibrated thresholds: the estimate replaces acc when |acc − est| (mod 2^W) > threshold."""
-    stats: dict[str, Any] = {"scheme": "ant_cal", "bits": bits, "threshold": list(thresholds),
-                             "replaced": [0] * len(net.layers)}
-
-    def hook(li: int, x: np.ndarray, acc: np.ndarray) -> np.ndarray:
-        ly = net.layers[li]
-        a = golden.wrap(fault(li, 0, x, acc), ly.acc_type).astype(np.int64)
-        est = tolerance.ant_estimate(ly, x, bits).astype(np.int64)
-        bad = np.abs(models.wrap(a - est, ly.acc_type.width)) > thresholds[li]
-        stats["replaced"][li] = int(bad.sum())
-        return np.where(bad, est, a)
-
-    return hook, stats
-
-
 def protect(net: Network, scheme: str, fault: models.Fault, noise: str, bits: int,
             thresholds: Sequence[int]) -> tuple[golden.AccHook, dict]:
-    if scheme == "ant_cal":
-        return ant_calibrated(net, fault, bits, thresholds)
-    params: dict[str, Any] = {"ant": {"bits": bits},
+    params: dict[str, Any] = {"ant": {"bits": bits, "thresholds": thresholds},
                               "abft": {"recompute": not models.MODELS[noise].persistent}}.get(scheme, {})
     return tolerance.protect(net, scheme, fault, **params)
 
@@ -140,7 +110,7 @@ def replica_only(net: Network, x: np.ndarray, bits: int) -> np.ndarray:
 
 def sweep(model: Model, variants: dict[str, Model], noise: str, levels: Sequence[float], schemes: Sequence[str],
           seed: int = 0, advance: Callable[[str], None] | None = None,
-          ant_bits: int = tolerance.ANT_BITS, repeats: int = 1) -> dict[str, Any]:
+          ant_bits: int = tolerance.ANT_BITS, repeats: int = 1, ant_threshold: str = "cal") -> dict[str, Any]:
     """The sweep's results (JSON-ready); `advance(label)` is called after every point (progress).
 
     Each point averages `repeats` runs with seeds seed, seed + 1, ... (vos is deterministic: one run)."""
@@ -149,6 +119,7 @@ def sweep(model: Model, variants: dict[str, Model], noise: str, levels: Sequence
         raise VhlsError(f"--ant-bits must be at least 1, got {ant_bits}")
     if repeats < 1:
         raise VhlsError(f"--repeats must be at least 1, got {repeats}")
+    spec = tolerance.threshold_spec(ant_threshold)
     seeds = [seed] if noise == "vos" else list(range(seed, seed + repeats))
     assert model.test_set is not None
     x_real, labels = model.test_set
@@ -158,7 +129,8 @@ def sweep(model: Model, variants: dict[str, Model], noise: str, levels: Sequence
     out: dict[str, Any] = {
         "model": model.name, "source": model.source, "noise": noise, "level_meaning": models.MODELS[noise].level,
         "levels": [float(v) for v in levels], "schemes": list(schemes), "seeds": seeds, "test_vectors": len(labels),
-        "calibration_vectors": None, "ant_bits": ant_bits, "persistent": models.MODELS[noise].persistent,
+        "calibration_vectors": None, "ant_bits": ant_bits, "ant_threshold": ant_threshold,
+        "persistent": models.MODELS[noise].persistent,
         "variants": {},
     }
     if noise == "vos":
@@ -173,9 +145,9 @@ def sweep(model: Model, variants: dict[str, Model], noise: str, levels: Sequence
         out["calibration_vectors"] = len(cal) if model.calibration is not None else None
         ranges = models.value_ranges(golden.accumulators(net, cal))
         clean = accuracy(golden.forward(net, x), labels)
-        thresholds = ant_thresholds(net, cal, ant_bits) if "ant_cal" in schemes else []
+        thresholds = tolerance.ant_thresholds(net, ant_bits, spec, cal) if "ant" in schemes else []
         res: dict[str, Any] = {"clean": clean, "ant_replica_only": accuracy(replica_only(net, x, ant_bits), labels),
-                               "ant_cal_threshold": thresholds, "accuracy": {}, "accuracy_runs": {}, "events": {}}
+                               "ant_thresholds": thresholds, "accuracy": {}, "accuracy_runs": {}, "events": {}}
         if noise == "vos":
             res["carry_budget"] = [[models.vos_carry_budget(v, ly.acc_type.width) for ly in net.layers]
                                    for v in levels]

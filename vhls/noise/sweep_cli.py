@@ -24,10 +24,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--noise", default="gaussian", help=f"noise model: {', '.join(models.NOISES)} (default gaussian)")
     p.add_argument("--levels", help="comma-separated noise levels (default: a grid per noise model)")
     p.add_argument("--schemes", default=",".join(sweep.SCHEMES),
-                   help=f"comma-separated tolerance schemes (default {','.join(sweep.SCHEMES)}; ant_cal: ANT with a "
-                   "threshold calibrated on the calibration data)")
+                   help=f"comma-separated tolerance schemes (default {','.join(sweep.SCHEMES)})")
     p.add_argument("--ant-bits", type=int, default=tolerance.ANT_BITS,
                    help=f"MSBs of weights and inputs in ANT's reduced-precision replica (default {tolerance.ANT_BITS})")
+    p.add_argument("--ant-threshold", default="cal",
+                   help="ANT's threshold per layer: cal (default: the largest replica error on the calibration data), "
+                   "worst (exact worst case) or T / T1,T2,... (accumulator raw units), as vhls build's "
+                   "--tolerance ant:BITS:THRESH")
     p.add_argument("--variants", help="comma-separated weights variants (default: all the model file defines)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--repeats", type=int, default=1,
@@ -52,7 +55,7 @@ def command(args: argparse.Namespace, levels: list[float], schemes: list[str], v
     """The canonical command line that reproduces this run."""
     parts = ["vhls", "noise-sweep", str(args.model), "--noise", args.noise, "--levels", ",".join(f"{v:g}" for v in
              levels), "--schemes", ",".join(schemes), "--variants", ",".join(variants), "--seed", str(args.seed),
-             "--repeats", str(args.repeats), "--ant-bits", str(args.ant_bits)]
+             "--repeats", str(args.repeats), "--ant-bits", str(args.ant_bits), "--ant-threshold", args.ant_threshold]
     parts += ["--json", str(args.json)] if args.json else []
     parts += ["--plot", str(args.plot)] if args.plot else []
     return shlex.join(parts)
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         task = progress.add_task("noise-sweep", total=len(names) * len(schemes) * len(levels))
         result = sweep.sweep(model, {n: found[n] for n in names}, args.noise, levels, schemes, args.seed,
                              lambda label: progress.update(task, advance=1, description=label), args.ant_bits,
-                             args.repeats)
+                             args.repeats, args.ant_threshold)
     result = {"command": command(args, levels, schemes, names), **result}
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     for t in _table(result):

@@ -12,10 +12,12 @@ Schemes:
   "ant"          algorithmic noise tolerance: a fault-free reduced-precision replica (weights and inputs truncated
                  to their `bits` most significant bits, default 8; products re-aligned exactly) estimates each
                  accumulator; the output is the estimate when |acc − est| > threshold (difference taken modulo
-                 2^W, so wrapping accumulators agree), else acc. The threshold is the layer's exact worst-case
-                 replica error max_j Σ_n (|w_jn|·(2^sx − 1) + dw_jn·max|x|) (sx: dropped input bits, dw_jn: the
-                 dropped weight bits), so fault-free outputs are never replaced. stats["replaced"][l],
-                 stats["threshold"][l].
+                 2^W, so wrapping accumulators agree), else acc. `thresholds`: one per layer, in accumulator raw
+                 units (`ant_thresholds`): calibrated ("cal", the default of builds and sweeps: the largest
+                 |acc − est| of the fault-free network on calibration inputs, an empirical threshold as in Hegde
+                 and Shanbhag's ANT), the exact worst case ("worst", the default here: max_j Σ_n (|w_jn|·(2^sx − 1)
+                 + dw_jn·max|x|), sx: dropped input bits, dw_jn: the dropped weight bits; fault-free outputs are
+                 never replaced) or given. stats["replaced"][l], stats["threshold"][l].
   "abft"         checksum neuron: weights Σ_j w[j][n], bias Σ_j b[j], computed alongside (fault-free), gives
                  c = Σ_j acc_j mod 2^W of the clean accumulators (exact because products are not quantised: layers
                  whose products lose bits in the accumulator are refused). A vector is flagged when the sum of its
@@ -26,7 +28,7 @@ Schemes:
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,11 +37,12 @@ from vhls.backends.nn.recognise import DenseLayer, Network
 from vhls.ir import numerics as fx
 from vhls.ir.errors import VhlsError
 from vhls.ir.types import Fixed
-from vhls.noise.golden import AccHook, layer_acc, wrap
+from vhls.noise.golden import AccHook, layer_acc, post, wrap
 
 Fault = Callable[[int, int, np.ndarray, np.ndarray], np.ndarray]
 SCHEMES = ("none", "tmr", "ant", "abft")
 ANT_BITS = 8
+ANT_THRESHOLDS = ("cal", "worst")  # named threshold choices (else explicit integers)
 
 
 def _bits(a: np.ndarray, t: Fixed) -> np.ndarray:
@@ -85,6 +88,57 @@ def ant_threshold(ly: DenseLayer, bits: int) -> int:
     if shift >= 0:
         return worst << shift
     return -((-worst) >> -shift) + ly.n_in  # ceil, plus one unit per quantised product pair
+
+
+def ant_difference(ly: DenseLayer, acc: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """acc − est modulo 2^W, as a signed W-bit value (what the RTL compares with the threshold)."""
+    return wrap(np.asarray(acc).astype(object) - np.asarray(est).astype(object), _signed(ly.acc_type))
+
+
+def ant_calibrate(net: Network, x_cal: np.ndarray, bits: int) -> list[int]:
+    """Per layer the largest |acc − est| of the fault-free network on the raw calibration inputs `x_cal`."""
+    out, h = [], np.asarray(x_cal)
+    for ly in net.layers:
+        acc = layer_acc(ly, h)
+        d = ant_difference(ly, acc, ant_estimate(ly, h, bits))
+        out.append(int(np.abs(d).max()) if d.size else 0)
+        h = post(ly, acc)
+    return out
+
+
+def ant_thresholds(net: Network, bits: int, spec: str | Sequence[int] = "cal",
+                   x_cal: np.ndarray | None = None) -> list[int]:
+    """Per-layer thresholds: "cal" (calibrated on the raw inputs `x_cal`), "worst" (exact worst-case replica
+    error) or explicit values (one for every layer, or one per layer)."""
+    n = len(net.layers)
+    if spec == "cal":
+        if x_cal is None or len(x_cal) == 0:
+            raise VhlsError(f"tolerance ant: a calibrated threshold needs calibration inputs (`{net.name}` has "
+                            f"none); give the threshold, e.g. ant:{bits}:1000, or ant:{bits}:worst")
+        return ant_calibrate(net, x_cal, bits)
+    if spec == "worst":
+        return [ant_threshold(ly, bits) for ly in net.layers]
+    if isinstance(spec, str):
+        raise VhlsError(f"tolerance ant: unknown threshold {spec!r}; give {' or '.join(ANT_THRESHOLDS)} or integers")
+    values = [int(t) for t in spec]
+    if len(values) == 1:
+        values *= n
+    if len(values) != n or any(t < 0 for t in values):
+        raise VhlsError(f"tolerance ant: give one threshold >= 0 for every layer or one per layer ({n}), got {values}")
+    return values
+
+
+def threshold_spec(text: str) -> str | list[int]:
+    """The command-line form of ANT's thresholds: cal, worst, T or T1,T2,... (integers >= 0)."""
+    if text in ANT_THRESHOLDS:
+        return text
+    try:
+        values = [int(t) for t in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 0:
+        raise VhlsError(f"ant threshold {text!r}: expected cal, worst or integers >= 0 (T or T1,T2,...)")
+    return values
 
 
 def _signed(t: Fixed) -> Fixed:
@@ -137,7 +191,7 @@ def protect(net: Network, scheme: str | None, fault: Fault, **params: Any) -> tu
     scheme = scheme or "none"
     if scheme not in SCHEMES:
         raise VhlsError(f"unknown tolerance scheme {scheme!r}; known: {', '.join(SCHEMES)}")
-    known = {"none": set(), "tmr": set(), "ant": {"bits"}, "abft": {"recompute"}}[scheme]
+    known = {"none": set(), "tmr": set(), "ant": {"bits", "thresholds"}, "abft": {"recompute"}}[scheme]
     if set(params) - known:
         raise VhlsError(f"tolerance {scheme}: unknown parameters {sorted(set(params) - known)}")
     stats: dict[str, Any] = {"scheme": scheme}
@@ -163,15 +217,14 @@ def protect(net: Network, scheme: str | None, fault: Fault, **params: Any) -> tu
         if bits < 1:
             raise VhlsError(f"tolerance ant: bits must be at least 1, got {bits}")
         stats["bits"] = bits
-        stats["threshold"] = [ant_threshold(ly, bits) for ly in net.layers]
+        stats["threshold"] = ant_thresholds(net, bits, params.get("thresholds", "worst"))
         stats["replaced"] = [0] * n
 
         def ant(k: int, x: np.ndarray, acc: np.ndarray) -> np.ndarray:
             ly = net.layers[k]
             a = wrap(fault(k, 0, x, acc), ly.acc_type)
             est = ant_estimate(ly, x, bits)
-            d = wrap(np.asarray(a).astype(object) - est, _signed(ly.acc_type))
-            bad = np.abs(d.astype(object)) > stats["threshold"][k]
+            bad = np.abs(ant_difference(ly, a, est)) > stats["threshold"][k]
             stats["replaced"][k] = int(bad.sum())
             return np.where(bad, est, a)
 
@@ -198,21 +251,23 @@ def overhead(net: Network, scheme: str | None, parallel: list[tuple[int, int]], 
     accumulator and state bits, ROM bits."""
     scheme = scheme or "none"
     stages = []
+    if scheme == "ant":
+        bits = int(params.get("bits", ANT_BITS))
+        thresholds = ant_thresholds(net, bits, params.get("thresholds", "worst"))
     for ly, (pe, simd) in zip(net.layers, parallel, strict=True):
         wx, ww, wa = ly.in_type.width, ly.w_type.width, ly.acc_type.width
         sf = ly.n_in // simd
         s: dict[str, Any] = {"name": ly.name, "multipliers": 0, "multiplier_bits": "", "register_bits": 0,
                              "rom_bits": 0}
-        if scheme == "tmr":
-            s.update(multipliers=2 * pe * simd, multiplier_bits=f"{ww}x{wx}", register_bits=2 * pe * wa)
-        elif scheme == "ant":
-            bits = int(params.get("bits", ANT_BITS))
+        if scheme == "tmr":  # two replicas' accumulators and the registered vote
+            s.update(multipliers=2 * pe * simd, multiplier_bits=f"{ww}x{wx}", register_bits=3 * pe * wa)
+        elif scheme == "ant":  # the replica's accumulators; acc, estimate, difference, then the decision
             s.update(multipliers=pe * simd, multiplier_bits=f"{min(ww, bits)}x{min(wx, bits)}",
-                     register_bits=pe * wa, threshold=ant_threshold(ly, bits))
+                     register_bits=5 * pe * wa, threshold=thresholds[ly.index])
         elif scheme == "abft":
             _, _, ct = checksum_weights(ly)
             g = checksum_folds(ly, pe, simd)
-            s.update(multipliers=simd // g, multiplier_bits=f"{ct.width}x{wx}", register_bits=3 * wa + 32,
+            s.update(multipliers=simd // g, multiplier_bits=f"{ct.width}x{wx}", register_bits=4 * wa + 32,
                      rom_bits=ly.n_in * ct.width if g * sf > 1 else 0, checksum_folds=g)
         stages.append(s)
     return {"scheme": scheme, "stages": stages,
@@ -221,6 +276,6 @@ def overhead(net: Network, scheme: str | None, parallel: list[tuple[int, int]], 
             "register_bits": sum(s["register_bits"] for s in stages)}
 
 
-__all__ = ["ANT_BITS", "SCHEMES", "Fault", "ant_estimate", "ant_threshold", "checksum", "checksum_folds",
-           "checksum_weights",
-           "majority", "overhead", "protect", "reduced_type", "row_sum"]
+__all__ = ["ANT_BITS", "ANT_THRESHOLDS", "SCHEMES", "Fault", "ant_calibrate", "ant_difference", "ant_estimate",
+           "ant_threshold", "ant_thresholds", "checksum", "checksum_folds", "checksum_weights",
+           "majority", "overhead", "protect", "reduced_type", "row_sum", "threshold_spec"]

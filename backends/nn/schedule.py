@@ -1,0 +1,208 @@
+"""Beat-level timing of one image through an idle accelerator with window units: the latency the report predicts.
+
+Line buffers let a stage start on an image before its producer has finished it, so the latency is no longer a
+sum of per-stage figures: it depends on when each pixel, window and chunk arrives. Each unit below takes its
+input beats in order, told the cycle each is offered, answers the cycle it takes it (the handshake), and offers
+its own output beats to the next unit as soon as their cycles are known. Every rule mirrors the RTL:
+
+  frame banks (window.py)   the first window WINDOW_LATENCY cycles after the frame's last beat, the next one the
+                            cycle after the previous is taken
+  line buffer (linebuf.py)  a pixel readable from the input FIFO FIFO_LATENCY cycles after it is taken (or the
+                            cycle after the previous pixel is read); step s runs in cycle f_s = max(c_(s-1), its
+                            pixel readable) and completes in c_s = max(f_s + 1, the last window taken); a window
+                            is offered in c_s + 1
+  pool reduce (pool.py)     one register: takes a window once its last result has been taken, offers it POOL_LATENCY
+                            cycles later
+  dense stage (dense.py)    beats taken per_beat cycles apart into a free bank; issue starts per_beat cycles after
+                            a vector's last beat (and after the previous vector's folds); the result of neuron fold
+                            n is readable pipeline_depth cycles after its last fold issues
+  collector (collect.py)    a whole vector the cycle after its last chunk
+
+The FIFOs in front of line buffers and behind dense stages are taken as never full: within one image a consumer
+that fills them is slower than its producer, and stays the bottleneck. The measured latency checks this (tests).
+"""
+
+import functools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from vhls.backends.nn.recognise import DenseLayer, Network, Unit, Window, pixels_per_beat
+from vhls.backends.nn.vecbuf import fill_delay
+
+if TYPE_CHECKING:  # plan.py imports this module
+    from vhls.backends.nn.plan import StagePlan
+
+WINDOW_LATENCY = 2  # window.py and linebuf.py: from the beat completing a window to the window offered
+POOL_LATENCY = 1  # pool.py: the reduce register
+NEVER = -math.inf
+
+
+class _Unit(Protocol):
+    def take(self, offered: float) -> float: ...
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.last = NEVER
+
+    def take(self, offered: float) -> float:
+        self.last = offered
+        return offered
+
+
+class _Collector:
+    def __init__(self, beats: int, down: _Unit) -> None:
+        self.beats, self.down, self.n = beats, down, 0
+
+    def take(self, offered: float) -> float:
+        self.n += 1
+        if self.n % self.beats == 0:
+            self.down.take(offered + 1)
+        return offered
+
+
+class _FrameWindows:
+    def __init__(self, win: Window, ppb: int, down: _Unit) -> None:
+        self.win, self.beats, self.down, self.n = win, win.pixels // ppb, down, 0
+
+    def take(self, offered: float) -> float:
+        self.n += 1
+        if self.n % self.beats == 0:
+            o = offered + WINDOW_LATENCY
+            for _ in range(self.win.positions):
+                o = self.down.take(o) + 1
+        return offered
+
+
+class _LineBuffer:
+    def __init__(self, win: Window, fifo_latency: int, down: _Unit) -> None:
+        hv, wv = win.grid
+        rows, cols = set(win.emit_rows), set(win.emit_cols)
+        # (needs a pixel, completes a window) per step, in order
+        self.steps = [(y < win.height and x < win.width, y in rows and x in cols) for y in range(hv) for x in range(wv)]
+        self.fifo_latency, self.down = fifo_latency, down
+        self.s = 0
+        self.frame_ends: list[float] = []  # c of each frame's last step
+        self.done = NEVER  # c of the previous step
+        self.taken = NEVER  # when the last window was taken
+        self.popped = NEVER  # when the previous pixel left the FIFO
+        self._virtual()
+
+    def _step(self, readable: float) -> None:
+        f = max(self.done, readable)
+        c = max(f + 1, self.taken)
+        if self.steps[self.s][1]:
+            self.taken = self.down.take(c + 1)
+        self.done = c
+        if self.steps[self.s][0]:
+            self.popped = f
+        self.s += 1
+        if self.s == len(self.steps):
+            self.s = 0
+            self.frame_ends.append(c)
+
+    def _virtual(self) -> None:
+        while not self.steps[self.s][0]:
+            self._step(NEVER)
+
+    def take(self, offered: float) -> float:
+        self._step(max(offered + self.fifo_latency, self.popped + 1))
+        self._virtual()
+        return offered
+
+
+class _PoolReduce:
+    def __init__(self, down: _Unit) -> None:
+        self.down, self.taken = down, NEVER
+
+    def take(self, offered: float) -> float:
+        t = max(offered, self.taken)
+        self.taken = self.down.take(t + POOL_LATENCY)
+        return t
+
+
+class _Dense:
+    def __init__(self, per_beat: int, beats: int, nf: int, sf: int, depth: int, down: _Unit) -> None:
+        self.per_beat, self.beats, self.nf, self.sf, self.depth = per_beat, beats, nf, sf, depth
+        self.down = down
+        self.n = 0
+        self.last = NEVER  # previous beat taken
+        self.ends = [NEVER, NEVER]  # issue end of the two previous vectors (bank release)
+        self.out = NEVER  # previous result taken
+
+    def take(self, offered: float) -> float:
+        first = self.n % self.beats == 0
+        t = max(offered, self.last + self.per_beat, self.ends[0] if first else NEVER)
+        self.last, self.n = t, self.n + 1
+        if self.n % self.beats == 0:
+            start = max(t + self.per_beat, self.ends[1])
+            self.ends = [self.ends[1], start + self.nf * self.sf]
+            for n in range(self.nf):
+                self.out = self.down.take(max(start + n * self.sf + self.sf - 1 + self.depth, self.out + 1))
+        return t
+
+    @staticmethod
+    def input_side(stage: "StagePlan") -> tuple[int, int]:
+        """Cycles a beat takes to write, beats per vector."""
+        return fill_delay(stage.chunk, stage.simd) + 1, stage.layer.n_in // stage.chunk
+
+    @classmethod
+    def of(cls, stage: "StagePlan", down: _Unit) -> "_Dense":
+        return cls(*cls.input_side(stage), stage.nf, stage.sf, stage.pipeline_depth, down)
+
+
+def window_cycles(net: Network, stages: Sequence["StagePlan"], unit: Unit) -> int:
+    """Cycles per image of a window unit feeding its consumer, when pixels are always there. A line buffer pauses
+    while its consumer holds a window, and its windows come in bunches (rows and columns of steps that complete
+    none between them), so a consumer that keeps up on average can still slow it: steady state of the pair."""
+    win = unit.window
+    assert win is not None
+    if not win.line_buffered(pixels_per_beat(unit)):
+        return unit.feed_cycles
+    plans = {id(s.layer): s for s in stages}
+    if isinstance(unit, DenseLayer):
+        return _pair_cycles(win, False, _dense_key(plans[id(unit)]))
+    k = net.chain.index(unit) + 1
+    nxt = net.chain[k] if k < len(net.chain) else None
+    blocking = isinstance(nxt, DenseLayer) and nxt.window is None  # its input buffer may take pixels slowly
+    return _pair_cycles(win, True, _dense_key(plans[id(nxt)]) if blocking else None)
+
+
+def _dense_key(stage: "StagePlan") -> tuple[int, int, int]:
+    """All that matters of a consumer's dense stage here: per_beat, beats per vector, issue cycles per vector."""
+    return *_Dense.input_side(stage), stage.nf * stage.sf
+
+
+@functools.lru_cache(maxsize=256)
+def _pair_cycles(win: Window, pool: bool, dense: tuple[int, int, int] | None, frames: int = 5) -> int:
+    consumer: _Unit = _Sink() if dense is None else _Dense(dense[0], dense[1], dense[2], 1, 0, _Sink())
+    if pool:
+        consumer = _PoolReduce(consumer)
+    lb = _LineBuffer(win, 0, consumer)
+    for _ in range(frames * win.pixels):
+        lb.take(0)
+    return int(lb.frame_ends[-1] - lb.frame_ends[-2])
+
+
+def image_latency(net: Network, stages: Sequence["StagePlan"], fifo_latency: int) -> int:
+    """Cycles from the first stage taking an input to the output beat being taken, on an idle design whose output
+    is always ready."""
+    plans = {id(s.layer): s for s in stages}
+    sink = _Sink()
+    last = net.chain[-1]
+    down: _Unit = _Collector(net.n_out // (plans[id(last)].pe if isinstance(last, DenseLayer) else
+                                           last.window.channels), sink)
+    for u in reversed(net.chain):
+        down = _Dense.of(plans[id(u)], down) if isinstance(u, DenseLayer) else _PoolReduce(down)
+        if u.window is None:
+            continue
+        ppb = pixels_per_beat(u)
+        down = (_LineBuffer(u.window, fifo_latency, down) if u.window.line_buffered(ppb) else
+                _FrameWindows(u.window, ppb, down))
+        prod = None if u.src is None else net.chain[u.src]
+        if isinstance(prod, DenseLayer) and plans[id(prod)].pe != u.window.channels:
+            down = _Collector(u.window.channels // plans[id(prod)].pe, down)
+    down.take(0)  # the first stage takes the whole input in one beat
+    assert sink.last != NEVER
+    return int(sink.last)

@@ -1,0 +1,106 @@
+"""Width adapters between narrow top-level beats (port.py) and the stages' whole-vector streams.
+
+Deserialiser: beats (data, last) in, whole vectors out. Beat k of a vector goes to slot k (a one-hot pointer); the
+cycle after the last beat the slots move to an output register while the next vector's beats arrive, so one beat
+per cycle is sustained. tlast is checked: a packet (the beats up to and including one with tlast) that is not
+exactly B beats long is dropped whole — a short one at its early tlast, a long one from its B-th beat up to its
+tlast — and the sticky `error` output rises (cleared by rst only). The next packet is then received normally
+(drop to resync).
+
+Serialiser: whole vectors in, B beats out (tlast on the last, unused high bits zero). It loads a vector into its
+own shift register, freeing the producer at once, and takes the next vector in the cycle its last beat leaves.
+"""
+
+from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from vhls.backends.nn.port import Framing
+
+
+def beat_layout(f: Framing) -> data.StructLayout:
+    return data.StructLayout({"data": f.tdata_bits, "last": 1})
+
+
+class Deserialiser(wiring.Component):
+    def __init__(self, f: Framing) -> None:
+        self.f = f
+        super().__init__({
+            "i": In(stream.Signature(beat_layout(f))),
+            "o": Out(stream.Signature(f.n * f.width)),
+            "error": Out(1),
+        })
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        f = self.f
+        slots = [Signal(f.tdata_bits, name=f"beat{k}", reset_less=True) for k in range(f.beats)]
+        out = Signal(f.n * f.width, reset_less=True)
+        at = Signal(f.beats, init=1)  # one-hot: the slot of the next beat
+        complete = Signal()  # the slots hold a whole, well-framed vector
+        full = Signal()  # `out` holds a vector
+        stall = Signal()  # complete & full, kept in a flip-flop
+        skip = Signal()  # inside a packet already found too long: drop up to its tlast
+        err = Signal()
+        last, at_last = self.i.payload.last, at[-1]
+        # With B >= 2 beats per vector `out` is freed at least every other cycle, which is fast enough, so `ready`
+        # is a flip-flop: each slot's enable is one LUT from it and never waits on the consumer's ready.
+        room = ~full | (self.o.ready if f.beats == 1 else 0)
+        move = complete & room
+        ready = ~stall if f.beats > 1 else ~complete | room
+        accept = self.i.valid & ready
+        full_next = (full & ~(self.o.valid & self.o.ready)) | move
+        complete_next = (complete & ~move) | (accept & ~skip & last & at_last)
+        m.d.comb += [
+            self.o.payload.eq(out),
+            self.o.valid.eq(full),
+            self.i.ready.eq(ready),
+            self.error.eq(err),
+        ]
+        m.d.sync += [full.eq(full_next), complete.eq(complete_next), stall.eq(complete_next & full_next)]
+        with m.If(move):
+            m.d.sync += out.eq(Cat(*slots)[:f.n * f.width])
+        for k, slot in enumerate(slots):
+            with m.If(self.i.valid & ready & at[k]):
+                m.d.sync += slot.eq(self.i.payload.data)
+        with m.If(accept):
+            with m.If(skip):
+                m.d.sync += skip.eq(~last)
+            with m.Elif(last == at_last):
+                m.d.sync += at.eq(at.rotate_left(1))  # the next slot, or back to the first after a whole vector
+            with m.Else():  # tlast early (the short packet is dropped) or missing on beat B (drop to its tlast)
+                m.d.sync += [at.eq(1), skip.eq(~last), err.eq(1)]
+        return m
+
+
+class Serialiser(wiring.Component):
+    def __init__(self, f: Framing) -> None:
+        self.f = f
+        super().__init__({
+            "i": In(stream.Signature(f.n * f.width)),
+            "o": Out(stream.Signature(beat_layout(f))),
+        })
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        f = self.f
+        bb = f.tdata_bits
+        shift = Signal(f.beats * bb, reset_less=True)
+        ptr = Signal(max(1, ceil_log2(f.beats)))
+        busy = Signal()
+        last = Signal(init=f.beats == 1)  # ptr == B - 1, kept in a flip-flop: `i.ready` is one LUT from flip-flops
+        m.d.comb += [
+            self.o.payload.data.eq(shift[:bb]),
+            self.o.payload.last.eq(last),
+            self.o.valid.eq(busy),
+            self.i.ready.eq(~busy | (self.o.ready & last)),
+        ]
+        with m.If(self.o.valid & self.o.ready):
+            with m.If(last):
+                m.d.sync += [ptr.eq(0), busy.eq(0), last.eq(f.beats == 1)]
+            with m.Else():
+                m.d.sync += [ptr.eq(ptr + 1), shift.eq(shift[bb:]), last.eq(ptr == f.beats - 2)]
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += [shift.eq(self.i.payload), busy.eq(1)]
+        return m

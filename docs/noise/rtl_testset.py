@@ -1,0 +1,47 @@
+"""digits_mlp's 360 test images through the generated RTL (Icarus, cocotb) with injected accumulator flips:
+bit-exact against the noisy golden model, and the accuracy of those RTL outputs.
+
+    python docs/noise/rtl_testset.py RATE SEED SCHEME...     # SCHEME: none, tmr, abft, ant, ant:BITS[:THRESH]
+
+The bench streams 8 warm-up images first (positions 0-7 of the fault streams), then all 360; `vhls verify` takes
+random vectors, so the runner's vector maker is swapped for the test images here.
+"""
+
+import sys
+
+import numpy as np
+
+import vhls.sim.nn.runner as runner
+from vhls.backends.nn import design
+from vhls.backends.nn.protect import NoiseOptions
+from vhls.backends.nn.protect import golden as noise_golden
+from vhls.loader import load
+
+WARMUP = 8
+PARALLEL = "32"
+
+
+def main(rate: float, seed: int, schemes: list[str]) -> None:
+    model = load("examples/digits_mlp.py")
+    x, y = model.test_set
+    raw = np.asarray(model.quantise_input(x)).reshape(len(x), -1).astype(np.int64)
+    runner.make_vectors = lambda d, n, s: raw
+    seq = np.concatenate([raw[np.arange(WARMUP) % len(raw)], raw])
+    clean = np.mean(np.argmax(np.asarray(model.run_raw(raw)).reshape(len(raw), -1), axis=1) == y)
+    print(f"clean {100 * clean:.2f} %")
+    for scheme in schemes:
+        noise = NoiseOptions.parse(f"acc:{rate}:{seed}", None if scheme == "none" else scheme)
+        d = design(model, PARALLEL, noise=noise)
+        res = runner.verify(d, "icarus", vectors=len(raw), seed=0, throughput_vectors=WARMUP)
+        out, stats = noise_golden(d.net, d.noise, seq)
+        acc = np.mean(np.argmax(out[WARMUP:], axis=1) == y)
+        events = {k: sum(v) if k != "flagged" else sum(map(len, v)) for k, v in stats.items()
+                  if k in ("replaced", "outvoted", "flagged")}
+        print(f"{scheme}: {res.mismatches} mismatches in {res.vectors} vectors, {res.cycles_per_inference:g} "
+              f"cycles/inference (predicted {res.predicted_cycles}), latency {res.latency} (predicted "
+              f"{res.predicted_latency}), RTL accuracy {100 * acc:.2f} %, golden events over the stream {events}"
+              + (f", ABFT from the RTL: {res.extra['abft']}" if "abft" in res.extra else ""), flush=True)
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]), int(sys.argv[2]), sys.argv[3:])

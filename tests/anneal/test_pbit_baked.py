@@ -1,0 +1,128 @@
+"""The baked (J-in-logic) p-bit array: one SSA step per cycle, bit-exact with the integer SSA golden model."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vhls.anneal import problems, rng, ssa
+from vhls.backends.pbit import BakedConfig, to_verilog
+from vhls.backends.pbit.baked_config import DRAIN, SETUP
+from vhls.backends.pbit.bitheap import heap_sum, signed_operand
+from vhls.errors import VhlsError
+from vhls.sim.pbit import run_rtl, simulators
+
+
+def needs(sim: str) -> None:
+    if sim not in simulators():
+        pytest.skip(f"{sim} not installed")
+
+
+def random_ising(seed: int, n: int, top: int = 3, density: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    r = np.random.default_rng(seed)
+    J = np.triu(r.integers(-top, top + 1, (n, n)) * (r.random((n, n)) < density), 1)
+    return J + J.T, r.integers(-top, top + 1, n)
+
+
+def check_bit_exact(cfg: BakedConfig, p: ssa.SSAParams, steps: int, sim: str) -> None:
+    J, h = cfg.matrix(), np.array(cfg.h)
+    seeds = [rng.trial_seed(11, t) for t in range(2)]
+    gold = ssa.run_ssa(J, h, p, steps, seeds, share=cfg.share)
+    runs = run_rtl(cfg, J, h, p, steps, seeds, sim=sim)
+    for k, run in enumerate(runs):
+        assert run.spins.tolist() == gold.spins[k].tolist()
+        assert run.e2 == gold.final_e2[k]
+        assert run.cycles == cfg.cycles_per_read(steps) == SETUP + steps + cfg.read_words + DRAIN
+
+
+def test_verilog_is_deterministic(tmp_path: Path) -> None:
+    J, h = random_ising(1, 6)
+    code = (
+        "import numpy as np; from vhls.backends.pbit import *; "
+        f"print(to_verilog(BakedConfig.from_problem(np.array({J.tolist()}), np.array({h.tolist()}))), end='')"
+    )
+    a = to_verilog(BakedConfig.from_problem(J, h))
+    b = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert a == b and "module pbit_baked" in a and "src =" not in a
+
+
+def test_shared_generators_hand_out_one_bit_per_spin() -> None:
+    x = rng.init_states([5], 2)
+    b = rng.bits(x, 40, share=32)
+    assert b[0, 0] == rng.msb(x)[0, 0] and b[0, 32] == rng.msb(x)[0, 1]
+    assert b[0, 1] == bool((int(x[0, 0]) >> 30) & 1)
+    assert np.array_equal(rng.bits(rng.init_states([5], 40), 40), rng.msb(rng.init_states([5], 40)))
+
+
+def test_bit_heap_sums_weighted_bits_and_signed_operands() -> None:
+    from amaranth import Module, Signal, signed
+    from amaranth.sim import Simulator
+
+    m = Module()
+    x, v = Signal(7), Signal(signed(5))
+    weights = [1, 2, 3, 1, 6, 2, 1]
+    v_bits, v_const = signed_operand(v)
+    out = Signal(signed(8))
+    m.d.comb += out.eq(heap_sum(m, [(x[k], w) for k, w in enumerate(weights)] + v_bits, v_const - 9, 8, "t"))
+    r = np.random.default_rng(0)
+    cases = [(int(a), int(b)) for a, b in zip(r.integers(0, 128, 60), r.integers(-16, 16, 60), strict=True)]
+    got = []
+
+    async def bench(ctx: object) -> None:
+        for a, b in cases:
+            ctx.set(x, a)
+            ctx.set(v, b)
+            got.append(ctx.get(out))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert got == [sum(w for k, w in enumerate(weights) if a >> k & 1) + b - 9 for a, b in cases]
+
+
+def test_a_different_problem_is_refused() -> None:
+    J, h = random_ising(2, 5)
+    cfg = BakedConfig.from_problem(J, h)
+    with pytest.raises(VhlsError, match="rebuild"):
+        cfg.check_problem(J, h + 1)
+
+
+# (n, weight range, share, read bits): +-1 weights; multi-bit weights and h; a generator per spin; 1-bit reads
+@pytest.mark.parametrize(("n", "top", "share", "read_bits"), [(12, 1, 32, 32), (9, 3, 4, 4), (7, 2, 1, 3)])
+def test_icarus_bit_exact_ising(n: int, top: int, share: int, read_bits: int) -> None:
+    needs("icarus")
+    J, h = random_ising(n, n, top)
+    cfg = BakedConfig.from_problem(J, h, frac_bits=4, share=share, read_bits=read_bits)
+    check_bit_exact(cfg, ssa.SSAParams.linear(3, 2, 20, 30, frac_bits=4), 30, "icarus")
+
+
+def test_icarus_bit_exact_maxcut_and_zero_or_one_step() -> None:
+    needs("icarus")
+    r = np.random.default_rng(4)
+    pairs = [(i, j) for i in range(40) for j in range(i + 1, 40) if r.random() < 0.2]
+    m = problems.Graph(40, np.array(pairs), np.ones(len(pairs), dtype=np.int64)).to_ising()
+    cfg = BakedConfig.from_problem(m.J, m.h)
+    check_bit_exact(cfg, ssa.tuned_params(m.J, 60), 60, "icarus")
+    check_bit_exact(cfg, ssa.tuned_params(m.J, 60), 0, "icarus")
+    check_bit_exact(cfg, ssa.tuned_params(m.J, 60), 1, "icarus")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sim", ["verilator", "icarus"])
+def test_g1_800_spins_baked_bit_exact(sim: str, gset_dir: Path) -> None:
+    needs(sim)
+    m = problems.read_gset(gset_dir / "G1.txt").to_ising()
+    steps = 100
+    check_bit_exact(BakedConfig.from_problem(m.J, m.h), ssa.tuned_params(m.J, steps), steps, sim)
+
+
+@pytest.mark.slow
+def test_g11_800_spins_baked_bit_exact_icarus(gset_dir: Path) -> None:
+    """800 spins as built by `vhls anneal G11.txt --arch baked` (G1's heaps take Icarus/Verilator far longer)."""
+    needs("icarus")
+    m = problems.read_gset(gset_dir / "G11.txt").to_ising()
+    steps = 100
+    p = ssa.auto_params(m.J, steps)
+    check_bit_exact(BakedConfig.from_problem(m.J, m.h, i0_bits=max(2, p.i0_max.bit_length())), p, steps, "icarus")
