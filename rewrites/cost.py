@@ -46,6 +46,7 @@ from vhls.backends.nn.plan import (
     window_unit_cycles,
 )
 from vhls.backends.nn.recognise import DenseLayer, Network, PostOp
+from vhls.backends.nn.rom import ROM
 from vhls.backends.nn.vecbuf import uses_memory
 from vhls.ir.types import Fixed
 from vhls.rewrites.targets import Target
@@ -195,13 +196,16 @@ def bram_blocks(depth: int, width: int, t: Target) -> int:
     return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in t.bram_shapes)
 
 
-def memory(depth: int, width: int, t: Target, writable: bool) -> Resources:
+def memory(depth: int, width: int, t: Target, writable: bool, block: bool = False) -> Resources:
     """A memory of depth words x width bits with a synchronous read port, mapped as yosys's memory_libmap chooses:
     the cheapest of soft logic (cost width·depth for a RAM, width·depth/16 for a ROM), block RAM (`bram_cost` per
     block, fewest blocks over the aspect ratios) and distributed RAM (`lutram_cost` per 16x4 cell); ties go to
-    logic. Logic ROMs become LUT4 trees plus the read register; logic RAMs flip-flops and a read multiplexer."""
+    logic. Logic ROMs become LUT4 trees plus the read register; logic RAMs flip-flops and a read multiplexer.
+    `block`: the memory asks for block RAM (rom.py's rom_style for ROMs of ROM.BLOCK_MIN_WORDS words or more)."""
     if depth <= 1 or width == 0:
         return ZERO
+    if block and t.bram_shapes:
+        return Resources(bram=bram_blocks(depth, width, t), mem_bits=depth * width)
     banks = math.ceil(depth / LUTRAM_WORDS)
     mux = width * math.ceil((banks - 1) / MUX_INPUTS_PER_LUT)
     logic = depth * width * (1.0 if writable else 1.0 / 16)
@@ -277,8 +281,10 @@ def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
         + pe * wb * delay + 3 * delay + 1)
     # Weight ROM (nf·sf words of PE·SIMD weights) and bias ROM (nf words), each with an output register.
     words = s.nf * s.sf
-    rom = memory(words, pe * simd * ww, t, writable=False) + Resources(ff=pe * simd * ww if words > 1 else 0)
-    rom += memory(s.nf, pe * wb, t, writable=False) + Resources(ff=pe * wb if s.nf > 1 else 0)
+    big = ROM.BLOCK_MIN_WORDS
+    rom = memory(words, pe * simd * ww, t, writable=False, block=words >= big)
+    rom += Resources(ff=pe * simd * ww if words > 1 else 0)
+    rom += memory(s.nf, pe * wb, t, writable=False, block=s.nf >= big) + Resources(ff=pe * wb if s.nf > 1 else 0)
     parts["rom"] = rom
     # Input ping-pong buffer (vecbuf.py) and the x slice aligned with the ROM data.
     if uses_memory(chunk, simd):
