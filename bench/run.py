@@ -38,19 +38,26 @@ VHLS = str(Path(PY).parent / "vhls")
 # Quick: one point per network (the full run adds the sequential and the larger points).
 NN_QUICK = [("jet_mlp", ["68"]), ("digits_mlp", ["64"]), ("finn_tfc", ["64"]), ("digits_cnn", ["seq"])]
 NN_FULL = [
-    ("jet_mlp", ["seq", "68", "300"]),
+    ("jet_mlp", ["seq", "68", "156", "300"]),
     ("digits_mlp", ["seq", "64", "256"]),
     ("finn_tfc", ["64", "256"]),
     ("digits_cnn", ["seq"]),
 ]
-# Place and route of the largest points takes 10+ minutes each on 2 cores; the full run keeps to <= 30 min by
-# synthesising only points up to this many multipliers (every point is still measured, built and verified).
-SYNTH_MAX_MULTIPLIERS = 128
+# The points the full run also places and routes on ECP5-85k. jet@156 (133 multipliers) is the largest jet that
+# fits, the point of the Fmax target; the other large points take 10+ minutes each on 2 cores, so the full run
+# (<= 30 min) measures, builds and verifies them but does not place them.
+SYNTH_FULL = {"jet_mlp": ["seq", "68", "156"], "digits_mlp": ["seq", "64"], "finn_tfc": ["64"], "digits_cnn": ["seq"]}
 HLS4ML_EXAMPLES = ["jet_mlp", "digits_mlp", "finn_tfc"]
 # Fewer vectors where one inference takes thousands of simulated cycles (the sequential CNN).
 VECTORS_FULL = {"digits_cnn": 10}
 VECTORS_QUICK = {"digits_cnn": 4}
 GSET_FULL = ["G1", "G2", "G3", "G6", "G11", "G12", "G15", "G22"]
+# Annealer arrays the full run builds, places and routes: instance and its `vhls anneal --build` options (the speed
+# comparison takes the same options). Speed against dwave SA is timed, so it runs after the synthesis phase. The
+# G11 baked array alone takes ~13 min of synthesis on one core; the G1 sparse array (another ~13 min) is left to its
+# own command (bench/results/anneal_speed_G1.json) to keep the full run within 30 min.
+ANNEAL_HW_FULL = [("G11", ["--arch", "baked"])]
+ANNEAL_HW_STEPS = ["250", "1000"]
 
 
 def machine() -> dict:
@@ -257,8 +264,8 @@ def bench_nn(run: Runner, quick: bool, progress: Progress, task, synth_jobs: lis
                 row["verify_seconds"] = round(statistics.median(vt), 2)
                 row["build_verify_repeats"] = len(bt)
                 row["sim_cycles_per_s"] = round(m["sim_cycles"] / m["sim_seconds"]) if m["sim_seconds"] else None
-            if not quick and bt and m["multipliers"] > SYNTH_MAX_MULTIPLIERS:
-                row["synth_skipped"] = f"more than {SYNTH_MAX_MULTIPLIERS} multipliers (full-run time budget)"
+            if not quick and bt and par not in SYNTH_FULL.get(ex, []):
+                row["synth_skipped"] = "not placed in the full run (time budget; see bench/run.py SYNTH_FULL)"
             elif not quick and bt:
                 synth_jobs.append((row, out))
             rows.append(row)
@@ -287,6 +294,40 @@ def synth_nn_point(run: Runner, row: dict, out: Path) -> None:
             row["synth"]["inferences_per_s_at_fmax"] = round(sd["fmax_mhz"] * 1e6 / row["measured_cycles"])
     else:
         row["synth_error"] = error_of(s)
+
+
+def gset_folder() -> Path:
+    """Where bench/anneal_bench.py looks by default: $VHLS_GSET, else ../shared/data/gset beside the repository."""
+    env = os.environ.get("VHLS_GSET")
+    return Path(env) if env else ROOT.parent / "shared" / "data" / "gset"
+
+
+def synth_anneal_hw(run: Runner, inst: str, opts: list[str], out: Path) -> dict:
+    """Build one annealer array and place and route it on ECP5-85k (synthesis phase); the commands and outcome."""
+    build = [VHLS, "anneal", str(gset_folder() / f"{inst}.txt"), "--trials", "1", "--build", str(out), *opts]
+    b = run.run(build)
+    if b["returncode"] != 0:
+        return {"build_command": b["command"], "error": error_of(b)}
+    s = run.run([VHLS, "synth", str(out), "--fpga", "ecp5-85k", "--freq", "100"], timeout=3600)
+    done = {"build_command": b["command"], "synth_command": s["command"]}
+    sj = out / "synth.json"
+    fmax = json.loads(sj.read_text()).get("ecp5-85k", {}).get("fmax_mhz") if sj.exists() else None
+    return done if fmax else {**done, "error": error_of(s)}
+
+
+def bench_anneal_speed(run: Runner, inst: str, opts: list[str], out: Path, hw: dict) -> dict:
+    """Hardware time per read against dwave SA (timed: runs alone); anneal_bench.py writes the results file, to
+    which the build and synth commands are added."""
+    name = f"anneal_speed_{inst}" + ("" if "sparse" in opts else f"_{opts[opts.index('--arch') + 1]}")
+    if "error" in hw:
+        return {"name": name, "instance": inst, **hw}
+    cmd = [PY, "bench/anneal_bench.py", "speed", inst, *opts, "--synth-json", str(out / "synth.json"),
+           "--steps-list", *ANNEAL_HW_STEPS]
+    r = run.run(cmd, timeout=3600)
+    path = RESULTS / f"{name}.json"
+    if r["returncode"] != 0 or not path.exists():
+        return {"name": name, "instance": inst, **hw, "command": r["command"], "error": error_of(r)}
+    return {**json.loads(path.read_text()), **hw, "name": name, "command": r["command"]}
 
 
 def bench_hls4ml(run: Runner, quick: bool) -> dict:
@@ -371,7 +412,9 @@ def main() -> int:
         written.append(str(path.relative_to(ROOT)))
 
     # Timed steps run one at a time; then the untimed place-and-route work shares all cores (synthesis phase).
-    steps = ["interp_speed", "cost_speed", "nn_accelerator", "hls4ml_compare", "anneal_quality", "synthesis"]
+    steps = ["interp_speed", "cost_speed", "nn_accelerator", "hls4ml_compare", "anneal_quality", "synthesis",
+             *([] if args.quick else ["anneal_speed"])]
+    anneal_hw: dict[str, dict] = {}
     synth_jobs: list[tuple[dict, Path]] = []
     nn: dict = {}
     with Progress(
@@ -401,15 +444,26 @@ def main() -> int:
                 save(step, bench_anneal(run, args.quick), time.perf_counter() - t0)
             elif step == "synthesis":
                 progress.update(task, description=f"synthesis: calibration + {len(synth_jobs)} place-and-route runs")
+                # The longest runs (annealer arrays, then the largest nn points) start first.
+                synth_jobs.sort(key=lambda job: -job[0]["multipliers"])
                 with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+                    hw = {inst: pool.submit(synth_anneal_hw, run, inst, opts, TMP / f"anneal_{inst}")
+                          for inst, opts in ([] if args.quick else ANNEAL_HW_FULL)}
                     cal = pool.submit(bench_cost_calibration, run, args.quick)
                     for f in [pool.submit(synth_nn_point, run, row, out) for row, out in synth_jobs]:
                         f.result()
                     name, data = cal.result()
+                    anneal_hw = {inst: f.result() for inst, f in hw.items()}
                 nn["synthesis_seconds"] = round(time.perf_counter() - t0, 1)
                 nn["synthesis_jobs"] = args.jobs
                 save(name, data, time.perf_counter() - t0)
                 save("nn_accelerator", nn, nn["timed_seconds"] + nn["synthesis_seconds"])
+            elif step == "anneal_speed":
+                for inst, opts in ANNEAL_HW_FULL:
+                    progress.update(task, description=f"anneal_speed: {inst} hardware vs dwave SA")
+                    t1 = time.perf_counter()
+                    data = bench_anneal_speed(run, inst, opts, TMP / f"anneal_{inst}", anneal_hw[inst])
+                    save(data.pop("name"), data, time.perf_counter() - t1)
             progress.advance(overall)
             console.print(f"[green]done[/green] {step} in {time.perf_counter() - t0:.1f} s")
     shutil.rmtree(TMP, ignore_errors=True)

@@ -41,3 +41,38 @@ def test_synth_point_falls_back_to_out_of_context_only_for_pins(bench_run, tmp_p
     assert row["synth"]["fmax_mhz"] == 150.0
     assert row["synth"]["inferences_per_s_at_fmax"] == 1_500_000
     assert "synth_error" not in row
+
+
+class FakeAnneal:
+    """Stands in for `vhls anneal --build`, `vhls synth` and anneal_bench.py speed; `fail` names the one that fails."""
+
+    def __init__(self, out: Path, results: Path, fail: str = "") -> None:
+        self.out, self.results, self.fail, self.commands = out, results, fail, []
+
+    def run(self, cmd: list[str], timeout: float = 0) -> dict:
+        self.commands.append(cmd)
+        what = "anneal" if "anneal" in cmd else "synth" if "synth" in cmd else "speed"
+        if what == self.fail:
+            return {"command": what, "seconds": 1.0, "returncode": 1, "stdout": "", "stderr": f"{what} broke"}
+        if what == "synth":
+            (self.out / "synth.json").write_text(json.dumps({"ecp5-85k": {"fmax_mhz": 60.0}}))
+        if what == "speed":
+            (self.results / "anneal_speed_G11_baked.json").write_text(json.dumps({"rows": [{"steps": 1000}]}))
+        return {"command": what, "seconds": 1.0, "returncode": 0, "stdout": "", "stderr": ""}
+
+
+@pytest.mark.parametrize("fail", ["", "anneal", "synth", "speed"])
+def test_annealer_hardware_build_synth_speed(bench_run, tmp_path, monkeypatch, fail):
+    monkeypatch.setattr(bench_run, "RESULTS", tmp_path)
+    fake = FakeAnneal(tmp_path, tmp_path, fail)
+    hw = bench_run.synth_anneal_hw(fake, "G11", ["--arch", "baked"], tmp_path)
+    data = bench_run.bench_anneal_speed(fake, "G11", ["--arch", "baked"], tmp_path, hw)
+    assert data["name"] == "anneal_speed_G11_baked"
+    assert ("error" in data) == bool(fail)
+    if fail:
+        assert f"{fail} broke" in data["error"]
+    else:
+        assert data["rows"] == [{"steps": 1000}]
+        assert (data["build_command"], data["synth_command"], data["command"]) == ("anneal", "synth", "speed")
+    # a failed build or synth skips the later steps
+    assert len(fake.commands) == {"": 3, "anneal": 1, "synth": 2, "speed": 3}[fail]

@@ -13,6 +13,9 @@ Status ports (registers, reset to 0; both wrap at 2^16):
               so a monitor that sees o_checked step from n to n + 1 with o_errors stepping knows vector n was flagged.
 Both step CHECK_LATENCY cycles after the vector's last chunk: the sum and the checksum are registered, then their
 comparison, so the adder, the W-bit compare and the counters each get a cycle (one cycle ran jet_mlp at 91 MHz).
+The verdict itself (for the recompute wrapper, recompute.py) is out a cycle earlier, from registers:
+  o_verdict   a vector's check is done (one cycle, CHECK_LATENCY - 1 cycles after its last chunk)
+  o_flag      with o_verdict: the vector is flagged
 """
 
 from amaranth.hdl import Const, Module, Mux, Signal
@@ -48,6 +51,8 @@ class ABFTChecker(wiring.Component):
             "i_acc": In(pe * layer.acc_type.width),
             "o_checked": Out(COUNTER_BITS),
             "o_errors": Out(COUNTER_BITS),
+            "o_verdict": Out(1),
+            "o_flag": Out(1),
         })
 
     def elaborate(self, platform: object) -> Module:
@@ -91,6 +96,7 @@ class ABFTChecker(wiring.Component):
                 m.d.sync += [chunk.eq(0), ref_r.eq(ref)]
             with m.Else():
                 m.d.sync += chunk.eq(chunk + 1)
+        m.d.comb += [self.o_verdict.eq(compared), self.o_flag.eq(mismatch)]
         with m.If(compared):
             m.d.sync += [self.o_checked.eq(self.o_checked + 1), self.o_errors.eq(self.o_errors + mismatch)]
         return m

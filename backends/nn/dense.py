@@ -9,12 +9,12 @@ and nothing in flight is lost.
 Ports: `i` (stream of chunks of the previous stage, `chunk` elements) and `o` (stream of PE results).
 """
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from vhls.backends.nn.fifo import StreamFIFO
+from vhls.backends.nn.fifo import CreditFIFO
 from vhls.backends.nn.mac import MACArray
 from vhls.backends.nn.pipe import delay
 from vhls.backends.nn.plan import ISSUE_TO_MAC, StagePlan
@@ -58,15 +58,17 @@ class DenseStage(wiring.Component):
         m.submodules.brom = brom = ROM(pl.pe * ly.acc_type.width, self._bias_words())
         m.submodules.mac = mac = MACArray(pl.pe, pl.simd, ly.in_type, ly.w_type, ly.acc_type, ly.prod_q)
         m.submodules.rq = rq = Requant(pl.pe, ly.acc_type, ly.post)
-        m.submodules.fifo = fifo = StreamFIFO(pl.pe * ly.out_type.width, pl.fifo_depth)
+        m.submodules.fifo = fifo = CreditFIFO(pl.pe * ly.out_type.width, pl.fifo_depth)
         wiring.connect(m, wiring.flipped(self.i), buf.w)
 
         # Fold counters and credits.
         nf = Signal(max(1, ceil_log2(pl.nf)))
         sf = Signal(max(1, ceil_log2(pl.sf)))
         waddr = Signal(len(wrom.addr))
-        outstanding = Signal(ceil_log2(pl.fifo_depth + 1))
-        credit = Signal(init=1)  # outstanding < fifo_depth, kept in a flip-flop: `go` never waits on the counter
+        # Reserved FIFO entries as a thermometer code (used[i]: more than i folds outstanding): each bit's next value
+        # is a LUT of its neighbours, `take` and `popped`, with no adder between the consumer's handshake and `go`.
+        used = Signal(pl.fifo_depth)
+        credit = ~used[-1]
         # sf == 0, sf == SF - 1 and nf == NF - 1 kept in flip-flops: `go` and the bank release read no comparators.
         start = Signal(init=1)  # first synapse fold of a neuron fold
         last = Signal(init=pl.sf == 1)  # its last synapse fold
@@ -81,14 +83,13 @@ class DenseStage(wiring.Component):
             brom.addr.eq(nf),
         ]
         # A credit comes back a cycle after its pop: the consumer's handshake then drives one flip-flop, not the
-        # counter's adder (plan.fifo_depth has the extra entry).
+        # credit logic (plan.fifo_depth has the extra entry).
         popped = Signal()
-        m.d.sync += [popped.eq(fifo.o.valid & fifo.o.ready), outstanding.eq(outstanding + take - popped)]
-        # The flag follows the counter from its old value: compares against constants, no adder in between.
+        m.d.sync += popped.eq(fifo.o.valid & fifo.o.ready)
         with m.If(take & ~popped):
-            m.d.sync += credit.eq(outstanding < pl.fifo_depth - 1)
+            m.d.sync += used.eq(Cat(1, used[:-1]))
         with m.Elif(popped & ~take):
-            m.d.sync += credit.eq(1)
+            m.d.sync += used.eq(Cat(used[1:], 0))
         with m.If(go):
             with m.If(last):
                 m.d.sync += [sf.eq(0), start.eq(1), last.eq(pl.sf == 1)]

@@ -121,7 +121,7 @@ def design(model: Any, parallel: Parallel = None, name: str | None = None,
     if noise is not None:
         noise = noise.resolve(net, model)  # validated, ANT thresholds fixed (calibrated on the model's data)
     p = ports(port_width, net.n_in, net.in_type, net.n_out, net.out_type)
-    stages = plan(net, parallel, noise.stages if noise else 0, p.beats if p else 0)
+    stages = plan(net, parallel, noise.stages if noise else 0, p.beats if p else 0, bool(noise and noise.retries))
     return Design(prog, typed, net, stages, verilog_name(name or prog.name), model, noise, port_width)
 
 
@@ -395,7 +395,8 @@ def _noisy_stream(d: Design, raw: np.ndarray, k: int) -> dict:
     seq = np.concatenate([raw[np.arange(k) % len(raw)], raw])
     out, stats = noise_golden(d.net, d.noise, seq)
     return {"stream_outputs": pack_rows(out, d.net.out_type),
-            **({"abft_flagged": stats["flagged"]} if "flagged" in stats else {})}
+            **({"abft_flagged": stats["flagged"]} if "flagged" in stats else {}),
+            **({"abft_retries": d.noise.retries} if d.noise.retries else {})}
 
 
 def _testbench(d: Design, raw: np.ndarray, want: np.ndarray, seed: int) -> dict[str, str]:

@@ -1,12 +1,17 @@
-"""Stream FIFO: `amaranth.lib.fifo.SyncFIFOBuffered` behind ready/valid stream interfaces.
+"""Stream FIFOs with a registered output (FIFO_LATENCY = 2 cycles from a write to the output: memory write, then
+the output register), storage in a Memory so deep or wide FIFOs map to RAM.
 
-The buffered FIFO registers its output (good for timing) and keeps its storage in a Memory, so deep or wide
-FIFOs map to RAM. `level` lets a producer reserve space ahead (credit-based flow control).
+  * StreamFIFO: `amaranth.lib.fifo.SyncFIFOBuffered` behind ready/valid streams; `level` lets a producer reserve
+    space ahead.
+  * CreditFIFO: the same timing for a producer that reserves every entry before it writes (dense.py's credits):
+    a write is never refused, so `i.ready` is constant and the write enable is `i.valid` itself, with no full flag
+    or level compare between the producer's register and the RAM's write enable.
 """
 
-from amaranth.hdl import Module
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
@@ -32,4 +37,41 @@ class StreamFIFO(wiring.Component):
             fifo.r_en.eq(self.o.ready),
             self.level.eq(fifo.level),
         ]
+        return m
+
+
+class CreditFIFO(wiring.Component):
+    """Holds `depth` entries (the output register and depth - 1 in memory) when the producer never writes more
+    than that ahead of the reads; a write beyond it is lost (the producer's credits are wrong)."""
+
+    def __init__(self, width: int, depth: int) -> None:
+        if depth < 2:
+            raise ValueError(f"a CreditFIFO needs at least 2 entries, got {depth}")
+        self.width, self.depth = width, depth
+        super().__init__({
+            "i": In(stream.Signature(width)),
+            "o": Out(stream.Signature(width)),
+        })
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        # depth memory words for depth - 1 entries: the memory never fills, so equal pointers mean empty.
+        words = self.depth
+        m.submodules.storage = mem = Memory(shape=self.width, depth=words, init=[])
+        wr, rd = mem.write_port(), mem.read_port()
+        produce, consume = Signal(range(words)), Signal(range(words))
+        fetch = Signal()  # the memory's oldest entry moves to the output register
+        m.d.comb += [
+            self.i.ready.eq(1),
+            wr.addr.eq(produce), wr.data.eq(self.i.payload), wr.en.eq(self.i.valid),
+            fetch.eq((produce != consume) & (~self.o.valid | self.o.ready)),
+            rd.addr.eq(consume), rd.en.eq(fetch),
+            self.o.payload.eq(rd.data),
+        ]
+        with m.If(self.i.valid):
+            m.d.sync += produce.eq(Mux(produce == words - 1, 0, produce + 1))
+        with m.If(fetch):
+            m.d.sync += [consume.eq(Mux(consume == words - 1, 0, consume + 1)), self.o.valid.eq(1)]
+        with m.Elif(self.o.ready):
+            m.d.sync += self.o.valid.eq(0)
         return m

@@ -1,4 +1,7 @@
-"""Pipeline registers: delay a value by n clock cycles (tags and data travelling beside a datapath)."""
+"""Pipeline helpers: registers delaying a value (tags and data travelling beside a datapath), and the pointer
+advance shared by the ping-pong (two-bank) buffers."""
+
+from collections.abc import Sequence
 
 from amaranth.hdl import Module, Signal, Value
 
@@ -11,3 +14,15 @@ def delay(m: Module, v: Value, n: int, name: str, reset_less: bool = False) -> V
         m.d.sync += r.eq(v)
         v = r
     return v
+
+
+def ping_pong_advance(m: Module, ptr: Signal, end: Value, bank: Signal, full: Sequence[Signal], flag: int) -> None:
+    """Step a two-bank buffer's pointer (call where a beat moves): after the bank's last beat (`end`) back to 0 in
+    the other bank, the bank just finished getting full flag `flag` (1 by the writer, 0 by the reader)."""
+    with m.If(end):
+        m.d.sync += [ptr.eq(0), bank.eq(~bank)]
+        for b in range(2):
+            with m.If(bank == b):
+                m.d.sync += full[b].eq(flag)
+    with m.Else():
+        m.d.sync += ptr.eq(ptr + 1)

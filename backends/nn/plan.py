@@ -31,6 +31,10 @@ PRODUCT_STAGES = 4
 TREE_LEVELS_PER_STAGE = 1  # adder-tree levels between registers: one carry chain per cycle (200 MHz on ECP5)
 REQUANT_LATENCY = 1
 FIFO_LATENCY = 2  # SyncFIFOBuffered: memory write, then its output register
+# ABFT recompute (recompute.py): the checker's registered sum and compare, then the replay buffer's restart (from
+# the last accumulators to the next attempt's first beat); the commit buffer's two registers before it releases.
+ABFT_VERDICT = 2
+ABFT_COMMIT = 2
 
 
 def tree_stages(simd: int) -> int:
@@ -52,6 +56,7 @@ class StagePlan:
     chunk: int  # elements per input beat: the whole vector for the first stage, else the previous stage's PE
     beat_gap: int = 1  # cycles between the producer's beats (the previous stage's SF)
     hook_stages: int = 0  # registers a fault-tolerance scheme adds before requantisation (protect.NoiseOptions)
+    recompute: bool = False  # ABFT recompute: the stage sits between a replay and a commit buffer (recompute.py)
 
     @property
     def nf(self) -> int:
@@ -65,8 +70,21 @@ class StagePlan:
 
     @property
     def cycles(self) -> int:
-        """Per inference: a conv layer runs the fold schedule once per window position."""
+        """Per inference: a conv layer runs the fold schedule once per window position. With ABFT recompute, the
+        fault-free attempt of a vector (each re-execution costs as much again)."""
+        if self.recompute:
+            return self.attempt_cycles
         return self.nf * self.sf * self.layer.vectors
+
+    @property
+    def attempt_cycles(self) -> int:
+        """ABFT recompute: one attempt, from its first beat leaving the replay buffer to the next attempt's: the
+        beats back to back (each taking the input buffer's write cycles), the folds, the last fold's way to the
+        accumulators, the verdict. The replay buffer then sends again: the next vector, or this one on a flag."""
+        beats = self.layer.n_in // self.chunk
+        per_beat = fill_delay(self.chunk, self.simd) + 1
+        return (beats * per_beat + self.nf * self.sf + ISSUE_TO_MAC + mac_latency(self.simd) + self.hook_stages
+                + ABFT_VERDICT)
 
     @property
     def multipliers(self) -> int:
@@ -79,7 +97,11 @@ class StagePlan:
     @property
     def latency(self) -> int:
         """Cycles from a vector's last input beat being offered to its last result readable from the output FIFO:
-        the buffer marks the bank full (1 + fill delay), all folds issue, the last one runs the pipeline."""
+        the buffer marks the bank full (1 + fill delay), all folds issue, the last one runs the pipeline. ABFT
+        recompute: the replay buffer's slot fills (1), the attempt runs up to its verdict (attempt_cycles - 1), the
+        last chunk reaches the commit buffer (1), which releases the vector (ABFT_COMMIT) one chunk per cycle."""
+        if self.recompute:
+            return self.attempt_cycles + 1 + ABFT_COMMIT + self.nf - 1
         return 1 + self.fill_delay + (self.cycles - 1) + self.pipeline_depth
 
     @property
@@ -166,7 +188,8 @@ def parse_parallel(text: str) -> Parallel:
     return pairs
 
 
-def plan(net: Network, parallel: Parallel = None, hook_stages: int = 0, io_cycles: int = 0) -> list[StagePlan]:
+def plan(net: Network, parallel: Parallel = None, hook_stages: int = 0, io_cycles: int = 0,
+         recompute: bool = False) -> list[StagePlan]:
     if isinstance(parallel, str):
         parallel = parse_parallel(parallel)
     if parallel is None:
@@ -179,12 +202,13 @@ def plan(net: Network, parallel: Parallel = None, hook_stages: int = 0, io_cycle
             raise VhlsError(f"--parallel gives {len(pairs)} (PE, SIMD) pair(s) for {len(net.layers)} layer(s)")
     for layer, (pe, simd) in zip(net.layers, pairs, strict=True):
         _check(layer, pe, simd)
-    return _stages(net, pairs, hook_stages)
+    return _stages(net, pairs, hook_stages, recompute)
 
 
-def _stages(net: Network, pairs: Sequence[tuple[int, int]], hook_stages: int = 0) -> list[StagePlan]:
+def _stages(net: Network, pairs: Sequence[tuple[int, int]], hook_stages: int = 0,
+            recompute: bool = False) -> list[StagePlan]:
     chunks, gaps = _feeds(net, pairs)
-    return [StagePlan(layer, pe, simd, chunk, gap, hook_stages)
+    return [StagePlan(layer, pe, simd, chunk, gap, hook_stages, recompute)
             for layer, (pe, simd), chunk, gap in zip(net.layers, pairs, chunks, gaps, strict=True)]
 
 

@@ -8,7 +8,9 @@ through its fault injector (fault.py; replica 0 of the stream in `vhls.noise.inj
   ant   a fault-free reduced-precision replica and a registered threshold decision (ant.py); the per-layer
         thresholds are fixed at build time (`resolve`): calibrated on the model's `calibration` data by default
   abft  a checksum neuron and a checker with 16-bit counters abft_checked / abft_errors (abft.py); the top level
-        shows bit 0 of each as stageK_abft_checked / stageK_abft_errors (a toggle per vector checked / flagged)
+        shows bit 0 of each as stageK_abft_checked / stageK_abft_errors (a toggle per vector checked / flagged).
+        abft:R (retries=R): the stage also re-executes a flagged vector up to R times (recompute.py); the
+        counters then count attempts
 The registered vote (1 cycle) / decision (2) add `stages` cycles between the accumulators and requantisation
 (plan.py).
 The expected (noisy) outputs are `vhls.noise.tolerance.protect` run on `vhls.noise.golden.forward` (see `golden`).
@@ -44,6 +46,7 @@ class NoiseOptions:
     bits: int = ANT_BITS  # ant: MSBs the replica keeps of inputs and weights
     threshold: str = "cal"  # ant: "cal", "worst" or integers "T" / "T1,T2,..." (tolerance.ant_thresholds)
     thresholds: tuple[int, ...] | None = None  # ant: per layer, in accumulator raw units, once resolved
+    retries: int = 0  # abft: re-executions of a flagged vector (0: flag only)
 
     def __post_init__(self) -> None:
         if self.scheme is not None and self.scheme not in SCHEMES:
@@ -52,6 +55,8 @@ class NoiseOptions:
             raise VhlsError(f"fault rate {self.rate} must be a probability in [0, 1]")
         if not 0 <= self.seed < 1 << 32:
             raise VhlsError(f"fault seed {self.seed} must be in [0, 2^32)")
+        if self.retries < 0 or (self.retries and self.scheme != "abft"):
+            raise VhlsError(f"retries ({self.retries}) apply to abft only and must be >= 0")
         if self.bits < 1:
             raise VhlsError(f"ant bits must be at least 1, got {self.bits}")
         from vhls.noise.tolerance import threshold_spec  # vhls.noise imports this package: import when used
@@ -65,8 +70,8 @@ class NoiseOptions:
 
     @staticmethod
     def parse(inject: str | None, tolerance: str | None) -> "NoiseOptions | None":
-        """`acc:RATE[:SEED]` and `tmr|abft|ant[:BITS[:THRESH]]` (the command-line forms; THRESH: cal, worst, T or
-        T1,T2,... per layer); None when both are absent."""
+        """`acc:RATE[:SEED]` and `tmr|abft[:RETRIES]|ant[:BITS[:THRESH]]` (the command-line forms; THRESH: cal,
+        worst, T or T1,T2,... per layer); None when both are absent."""
         if inject is None and tolerance is None:
             return None
         rate, seed = None, 0
@@ -79,17 +84,22 @@ class NoiseOptions:
             except ValueError:
                 raise VhlsError(f"--inject {inject!r}: expected acc:RATE[:SEED] (bit flips in accumulators, "
                                 f"e.g. acc:0.001:7)") from None
-        scheme, bits, thresh = None, ANT_BITS, "cal"
+        scheme, bits, thresh, retries = None, ANT_BITS, "cal", 0
         if tolerance is not None:
             name, *args = tolerance.split(":")
             scheme = name
-            if args:
+            if name == "abft" and args:
+                if len(args) != 1 or not args[0].isdigit() or int(args[0]) < 1:
+                    raise VhlsError(f"--tolerance {tolerance!r}: expected abft (flags only) or abft:R (re-execute a "
+                                    f"flagged vector up to R >= 1 times)")
+                retries = int(args[0])
+            elif args:
                 if name != "ant" or len(args) > 2 or not args[0].isdigit():
                     raise VhlsError(f"--tolerance {tolerance!r}: expected tmr, abft, ant, ant:BITS or "
                                     f"ant:BITS:THRESH (THRESH: cal, worst, T or T1,T2,...)")
                 bits = int(args[0])
                 thresh = args[1] if len(args) == 2 else thresh
-        return NoiseOptions(rate, seed, scheme, bits, thresh)
+        return NoiseOptions(rate, seed, scheme, bits, thresh, retries=retries)
 
     def validate(self, net: Network) -> None:
         """VhlsError unless every stage can take these options (dense stages; ABFT: exact accumulation)."""
@@ -136,12 +146,15 @@ class NoiseOptions:
         inj = f"acc bit flips at rate {self.rate:g}, seed {self.seed}" if self.rate is not None else "no injection"
         how = {"cal": "calibrated", "worst": "worst-case"}.get(self.threshold, "given")
         ts = "" if self.thresholds is None else f" {', '.join(map(str, self.thresholds))}"
-        sch = {None: "no tolerance", "tmr": "TMR", "abft": "ABFT checksums",
+        abft = f"ABFT checksums, recompute (up to {self.retries} retries)" if self.retries else "ABFT checksums"
+        sch = {None: "no tolerance", "tmr": "TMR", "abft": abft,
                "ant": f"ANT ({self.bits}-bit replica, {how} thresholds{ts})"}[self.scheme]
         return f"{inj}; {sch}"
 
     def params(self) -> dict:
         """tolerance.protect's parameters (ANT: resolved thresholds)."""
+        if self.scheme == "abft" and self.retries:
+            return {"retries": self.retries}
         if self.scheme != "ant":
             return {}
         if self.thresholds is None:
@@ -153,13 +166,14 @@ def stage_ports(noise: NoiseOptions | None) -> dict:
     """Extra ports of a dense stage (and, prefixed, of the top level)."""
     if noise is None or noise.scheme != "abft":
         return {}
-    return {"abft_checked": Out(COUNTER_BITS), "abft_errors": Out(COUNTER_BITS)}
+    verdict = {"abft_verdict": Out(1), "abft_flag": Out(1)} if noise.retries else {}  # for recompute.py
+    return {"abft_checked": Out(COUNTER_BITS), "abft_errors": Out(COUNTER_BITS), **verdict}
 
 
 def top_ports(noise: NoiseOptions | None) -> dict:
     """Extra ports of the top level per stage: bit 0 of each status counter. A counter's LSB toggles exactly when
     the counter steps, so a monitor sees every event, and a stage costs 2 pins (whole-vector AXI buses leave few)."""
-    return {n: Out(1) for n in stage_ports(noise)}
+    return {n: Out(1) for n in stage_ports(noise) if n in ("abft_checked", "abft_errors")}
 
 
 def _stream(noise: NoiseOptions, layer: int, replica: int) -> tuple[int, int]:
@@ -200,6 +214,9 @@ def attach(m: Module, noise: NoiseOptions, pl: StagePlan, mac: MACArray, stage: 
         m.d.comb += [chk.i_nf.eq(issue_nf), chk.i_sf.eq(issue_sf), chk.i_acc_valid.eq(mac.o_valid),
                      chk.i_acc.eq(acc), stage.abft_checked.eq(chk.o_checked),  # type: ignore[attr-defined]
                      stage.abft_errors.eq(chk.o_errors)]  # type: ignore[attr-defined]
+        if noise.retries:
+            m.d.comb += [stage.abft_verdict.eq(chk.o_verdict),  # type: ignore[attr-defined]
+                         stage.abft_flag.eq(chk.o_flag)]  # type: ignore[attr-defined]
     return acc, valid
 
 
@@ -211,18 +228,21 @@ def golden(net: Network, noise: NoiseOptions, raw: np.ndarray) -> tuple[np.ndarr
     from vhls.noise.inject import fault
     from vhls.noise.tolerance import protect
 
-    f = fault(net, noise.rate, noise.seed) if noise.rate is not None else (lambda k, r, x, acc: acc)
+    f = fault(net, noise.rate, noise.seed) if noise.rate is not None else (lambda k, r, x, acc, rows=None: acc)
     hook, stats = protect(net, noise.scheme, f, **noise.params())
     return forward(net, raw, hook).astype(np.int64), stats
 
 
-def injected(net: Network, noise: NoiseOptions, vectors: int) -> list[np.ndarray]:
-    """Faults injected into the main array per stage and vector (first `vectors` vectors after reset)."""
+def injected(net: Network, noise: NoiseOptions, vectors: int | list[int]) -> list[np.ndarray]:
+    """Faults injected into the main array per stage and stream position (the first `vectors` positions after
+    reset: one count for all stages, or one per stage, e.g. the attempts each stage ran with recompute)."""
     from vhls.noise.inject import flips
 
+    n = vectors if isinstance(vectors, list) else [vectors] * len(net.layers)
     if noise.rate is None:
-        return [np.zeros(vectors, dtype=np.int64) for _ in net.layers]
-    return [(flips(net, noise.rate, noise.seed, ly.index, 0, vectors) >= 0).sum(axis=1) for ly in net.layers]
+        return [np.zeros(v, dtype=np.int64) for v in n]
+    return [(flips(net, noise.rate, noise.seed, ly.index, 0, v) >= 0).sum(axis=1)
+            for ly, v in zip(net.layers, n, strict=True)]
 
 
 def report(net: Network, stages: list[StagePlan], noise: NoiseOptions) -> dict:
@@ -234,20 +254,24 @@ def report(net: Network, stages: list[StagePlan], noise: NoiseOptions) -> dict:
     return {**noise.to_json(), "description": noise.describe(), "overhead": ov, "injector_state_bits": inj}
 
 
-def abft_summary(net: Network, noise: NoiseOptions, flagged: list[list[int]], vectors: int) -> dict:
-    """Detection figures of an ABFT run: `flagged` (per stage, stream indices read from the RTL) against the
-    faults the stream injected into each stage's accumulators of each of the `vectors` vectors."""
+def abft_summary(net: Network, noise: NoiseOptions, flagged: list[list[int]], vectors: int | list[int]) -> dict:
+    """Detection figures of an ABFT run: `flagged` (per stage, stream positions read from the RTL) against the
+    faults the stream injected into each stage's accumulators at each of the `vectors` positions. With recompute
+    (`vectors` per stage: the attempts each ran) positions are attempts, and the whole-vector figures are left out."""
     counts = injected(net, noise, vectors)
     faulty = sum(int((c > 0).sum()) for c in counts)
     single = [(s, int(v)) for s, c in enumerate(counts) for v in np.flatnonzero(c == 1)]
     caught = sum(1 for s, v in single if v in set(flagged[s]))
     false = sum(1 for s, f in enumerate(flagged) for v in f if counts[s][v] == 0)
+    out = {"stage_vectors": sum(map(len, counts)), "faulty": faulty, "flagged": sum(map(len, flagged)),
+           "single_fault": len(single), "single_fault_flagged": caught, "false_alarms": false}
+    if isinstance(vectors, list):
+        return out
     # whole vectors (all stages) with exactly one injected fault: flagged by some stage?
     ones = np.flatnonzero(sum(counts) == 1)
     any_flag = set().union(*map(set, flagged)) if flagged else set()
-    return {"stage_vectors": vectors * len(counts), "faulty": faulty, "flagged": sum(map(len, flagged)),
-            "single_fault": len(single), "single_fault_flagged": caught, "false_alarms": false,
-            "single_fault_vectors": len(ones), "single_fault_vectors_flagged": sum(int(v) in any_flag for v in ones)}
+    return {**out, "single_fault_vectors": len(ones),
+            "single_fault_vectors_flagged": sum(int(v) in any_flag for v in ones)}
 
 
 def keep_replicas(verilog_text: str) -> str:

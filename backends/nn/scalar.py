@@ -6,7 +6,7 @@ over a list-valued variable, unrolled in order (a left fold, each step exactly a
 is a signal of the IR type `typing` gives its term; recognise.py has checked that nothing else occurs.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from amaranth.hdl import Module, Mux, Value
 
@@ -17,11 +17,13 @@ from vhls.ir.types import Fixed
 
 Scalar = tuple[Value, Fixed]
 Binding = Scalar | Sequence[Scalar]
+# After fold step k: (k, accumulator, the elements still to fold) -> the same, e.g. through pipeline registers.
+FoldStage = Callable[[int, Scalar, Sequence[Scalar]], tuple[Scalar, Sequence[Scalar]]]
 
 
 class ScalarLowering:
-    def __init__(self, m: Module, typing: Typing, prefix: str) -> None:
-        self.m, self.typing, self.prefix = m, typing, prefix
+    def __init__(self, m: Module, typing: Typing, prefix: str, fold_stage: FoldStage | None = None) -> None:
+        self.m, self.typing, self.prefix, self.fold_stage = m, typing, prefix, fold_stage
         self.count = 0
 
     def _sig(self, v: Value, t: Fixed) -> Scalar:
@@ -44,8 +46,12 @@ class ScalarLowering:
             assert isinstance(step, Lam) and isinstance(xs, Var)
             acc_name, v_name = (p.name for p in step.params)
             acc = self.lower(init, env)
-            for x in env[xs.name]:
-                acc = self.lower(step.body, {**env, acc_name: acc, v_name: x})
+            rest = list(env[xs.name])
+            for k in range(len(rest)):
+                acc = self.lower(step.body, {**env, acc_name: acc, v_name: rest[0]})
+                rest = rest[1:]
+                if self.fold_stage is not None:
+                    acc, rest = self.fold_stage(k, acc, rest)
             return acc
         args = [self.lower(a, env) for a in t.args]
         if t.op == "cast":

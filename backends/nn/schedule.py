@@ -11,8 +11,8 @@ its own output beats to the next unit as soon as their cycles are known. Every r
                             cycle after the previous pixel is read); step s runs in cycle f_s = max(c_(s-1), its
                             pixel readable) and completes in c_s = max(f_s + 1, the last window taken); a window
                             is offered in c_s + 1
-  pool reduce (pool.py)     one register: takes a window once its last result has been taken, offers it POOL_LATENCY
-                            cycles later
+  pool reduce (pool.py)     pool_latency registers in a row, each taking a value once its last one has been taken
+                            (or in the same cycle), offering it the next cycle
   dense stage (dense.py)    beats taken per_beat cycles apart into a free bank; issue starts per_beat cycles after
                             a vector's last beat (and after the previous vector's folds); the result of neuron fold
                             n is readable pipeline_depth cycles after its last fold issues
@@ -34,8 +34,13 @@ if TYPE_CHECKING:  # plan.py imports this module
     from vhls.backends.nn.plan import StagePlan
 
 WINDOW_LATENCY = 2  # window.py and linebuf.py: from the beat completing a window to the window offered
-POOL_LATENCY = 1  # pool.py: the reduce register
 NEVER = -math.inf
+POOL_FOLD_STEPS = 1  # pool.py: window elements folded between two registers (a compare or add, and a mux, each)
+
+
+def pool_latency(win: Window) -> int:
+    """Registers of a pool reduce: one after every POOL_FOLD_STEPS fold steps but the last, and the output one."""
+    return 1 + (win.kh * win.kw - 1) // POOL_FOLD_STEPS
 
 
 class _Unit(Protocol):
@@ -112,14 +117,20 @@ class _LineBuffer:
         return offered
 
 
-class _PoolReduce:
+class _Register:
     def __init__(self, down: _Unit) -> None:
         self.down, self.taken = down, NEVER
 
     def take(self, offered: float) -> float:
         t = max(offered, self.taken)
-        self.taken = self.down.take(t + POOL_LATENCY)
+        self.taken = self.down.take(t + 1)
         return t
+
+
+def _pool_reduce(win: Window, down: _Unit) -> _Unit:
+    for _ in range(pool_latency(win)):
+        down = _Register(down)
+    return down
 
 
 class _Dense:
@@ -178,7 +189,7 @@ def _dense_key(stage: "StagePlan") -> tuple[int, int, int]:
 def _pair_cycles(win: Window, pool: bool, dense: tuple[int, int, int] | None, frames: int = 5) -> int:
     consumer: _Unit = _Sink() if dense is None else _Dense(dense[0], dense[1], dense[2], 1, 0, _Sink())
     if pool:
-        consumer = _PoolReduce(consumer)
+        consumer = _pool_reduce(win, consumer)
     lb = _LineBuffer(win, 0, consumer)
     for _ in range(frames * win.pixels):
         lb.take(0)
@@ -194,7 +205,7 @@ def image_latency(net: Network, stages: Sequence["StagePlan"], fifo_latency: int
     down: _Unit = _Collector(net.n_out // (plans[id(last)].pe if isinstance(last, DenseLayer) else
                                            last.window.channels), sink)
     for u in reversed(net.chain):
-        down = _Dense.of(plans[id(u)], down) if isinstance(u, DenseLayer) else _PoolReduce(down)
+        down = _Dense.of(plans[id(u)], down) if isinstance(u, DenseLayer) else _pool_reduce(u.window, down)
         if u.window is None:
             continue
         ppb = pixels_per_beat(u)

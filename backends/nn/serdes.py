@@ -7,11 +7,14 @@ exactly B beats long is dropped whole — a short one at its early tlast, a long
 tlast — and the sticky `error` output rises (cleared by rst only). The next packet is then received normally
 (drop to resync).
 
-Serialiser: whole vectors in, B beats out (tlast on the last, unused high bits zero). It loads a vector into its
-own shift register, freeing the producer at once, and takes the next vector in the cycle its last beat leaves.
+Serialiser: whole vectors in, B beats out (tlast on the last, unused high bits zero). A vector goes straight into
+the shift register when that is free (or its last beat leaves in the same cycle), else into a holding register
+(a skid buffer) that feeds the shift register later; so `i.ready` is just "holding register empty", a flip-flop,
+and the top level's m_axis_tready does not reach back into the stages. A beat per cycle is sustained, and an idle
+serialiser sends a vector's first beat the cycle after it takes it.
 """
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -87,20 +90,27 @@ class Serialiser(wiring.Component):
         f = self.f
         bb = f.tdata_bits
         shift = Signal(f.beats * bb, reset_less=True)
+        hold = Signal(f.n * f.width, reset_less=True)
+        held = Signal()  # `hold` holds a vector
         ptr = Signal(max(1, ceil_log2(f.beats)))
         busy = Signal()
-        last = Signal(init=f.beats == 1)  # ptr == B - 1, kept in a flip-flop: `i.ready` is one LUT from flip-flops
+        last = Signal(init=f.beats == 1)  # ptr == B - 1, kept in a flip-flop
+        sent = self.o.valid & self.o.ready
+        free = ~busy | (self.o.ready & last)  # the shift register may load this cycle
+        take = self.i.valid & ~held
         m.d.comb += [
             self.o.payload.data.eq(shift[:bb]),
             self.o.payload.last.eq(last),
             self.o.valid.eq(busy),
-            self.i.ready.eq(~busy | (self.o.ready & last)),
+            self.i.ready.eq(~held),
         ]
-        with m.If(self.o.valid & self.o.ready):
+        with m.If(sent):
             with m.If(last):
                 m.d.sync += [ptr.eq(0), busy.eq(0), last.eq(f.beats == 1)]
             with m.Else():
                 m.d.sync += [ptr.eq(ptr + 1), shift.eq(shift[bb:]), last.eq(ptr == f.beats - 2)]
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += [shift.eq(self.i.payload), busy.eq(1)]
+        with m.If(free & (held | take)):
+            m.d.sync += [shift.eq(Mux(held, hold, self.i.payload)), busy.eq(1), held.eq(0)]
+        with m.Elif(take):
+            m.d.sync += [hold.eq(self.i.payload), held.eq(1)]
         return m

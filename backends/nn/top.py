@@ -25,12 +25,12 @@ from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn.collect import Collector
 from vhls.backends.nn.conv import ConvStage
-from vhls.backends.nn.dense import DenseStage
 from vhls.backends.nn.plan import StagePlan
 from vhls.backends.nn.pool import PoolStage
 from vhls.backends.nn.port import Ports
 from vhls.backends.nn.protect import NoiseOptions, top_ports
 from vhls.backends.nn.recognise import DenseLayer, Network, pixels_per_beat
+from vhls.backends.nn.recompute import dense_stage
 from vhls.backends.nn.serdes import Deserialiser, Serialiser
 
 
@@ -85,7 +85,7 @@ class NNTop(wiring.Component):
         for k, u in enumerate(net.chain):
             blk: wiring.Component
             if isinstance(u, DenseLayer) and u.window is None:
-                blk = DenseStage(plans[id(u)], chunk, self.noise)
+                blk = dense_stage(plans[id(u)], chunk, self.noise)  # wrapped for ABFT recompute
                 for n in top_ports(self.noise):
                     m.d.comb += getattr(self, f"stage{k}_{n}").eq(getattr(blk, n)[0])
             else:

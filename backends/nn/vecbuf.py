@@ -19,6 +19,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from vhls.backends.nn.pipe import ping_pong_advance
+
 
 def _ports(chunk: int, width: int, n: int, simd: int) -> dict:
     return {
@@ -47,8 +49,8 @@ def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer |
 
 def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal, rbank: Signal,
              full: list[Signal], advance: Value) -> Signal:
-    """`r_done` hands the read bank back; returns a flip-flop: the bank being written is still taken (`advance`:
-    the writer moves to the other bank this cycle).
+    """`r_done` hands the read bank back; drives `r_valid`; returns a flip-flop: the bank being written is still
+    taken (`advance`: the writer fills its bank's last word and moves to the other bank this cycle).
 
     The release comes out of the reader's whole issue logic: it only sets flip-flops (`freed`, the writer's flag),
     and the full flag drops a cycle later, so neither the release nor the full flags reach the writer's handshake
@@ -66,6 +68,12 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
     nxt = wbank ^ advance
     busy = Signal(name="wbusy")
     m.d.sync += busy.eq(Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0]) & ~(released & (rbank == nxt)))
+    # r_valid is a flip-flop too: next cycle's full[rbank] (the writer's set wins over a clear), so the reader's `go`
+    # is one LUT of flip-flops.
+    nxt_full = [(advance & (wbank == b)) | (full[b] & ~freed[b]) for b in range(2)]
+    valid = Signal(name="rvalid")
+    m.d.sync += valid.eq(Mux(rbank ^ released, nxt_full[1], nxt_full[0]))
+    m.d.comb += buf.r_valid.eq(valid)
     return busy
 
 
@@ -147,7 +155,6 @@ class MemPingPongBuffer(wiring.Component):
                 m.d.sync += [wptr.eq(wptr + 1), wlast.eq(wptr == words - 2)]
 
         m.d.comb += [
-            self.r_valid.eq(Mux(rbank, full[1], full[0])),
             rd.addr.eq(Cat(self.r_index[:len(wptr)], rbank)),
             self.r_data.eq(rd.data),
         ]
@@ -180,16 +187,9 @@ class PingPongBuffer(wiring.Component):
                         with m.If(wptr == c):
                             lo = c * self.chunk * self.width
                             m.d.sync += banks[b][lo:lo + self.chunk * self.width].eq(self.w.payload)
-            with m.If(wptr == beats - 1):
-                m.d.sync += [wptr.eq(0), wbank.eq(~wbank)]
-                for b in range(2):
-                    with m.If(wbank == b):
-                        m.d.sync += full[b].eq(1)
-            with m.Else():
-                m.d.sync += wptr.eq(wptr + 1)
+            ping_pong_advance(m, wptr, wptr == beats - 1, wbank, full, 1)
 
         m.d.comb += [
-            self.r_valid.eq(Mux(rbank, full[1], full[0])),
             self.r_data.eq(Mux(rbank, banks[1], banks[0]).word_select(self.r_index, self.simd * self.width)),
         ]
         return m

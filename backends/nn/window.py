@@ -18,6 +18,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn.linebuf import LineBufferWindowUnit
+from vhls.backends.nn.pipe import ping_pong_advance
 from vhls.backends.nn.recognise import Window
 from vhls.backends.nn.schedule import WINDOW_LATENCY
 
@@ -59,13 +60,7 @@ class FrameWindowUnit(wiring.Component):
                     for k in range(beats):  # the last beat as the default: every case covered (lint)
                         with m.Case(k) if k < beats - 1 else m.Default():
                             m.d.sync += banks[b][k * step:(k + 1) * step].eq(self.i.payload)
-            with m.If(wptr == beats - 1):
-                m.d.sync += [wptr.eq(0), wbank.eq(~wbank)]
-                for b in range(2):
-                    with m.If(wbank == b):
-                        m.d.sync += full[b].eq(1)
-            with m.Else():
-                m.d.sync += wptr.eq(wptr + 1)
+            ping_pong_advance(m, wptr, wptr == beats - 1, wbank, full, 1)
 
         # Read side: window `pos` of bank rbank into the output register whenever it is empty or being taken.
         frame = Signal(len(banks[0]))
@@ -81,13 +76,7 @@ class FrameWindowUnit(wiring.Component):
                         parts = [frame[t * pix:(t + 1) * pix] if t >= 0 else Const(0, pix) for t in taps[p]]
                         m.d.sync += data.eq(Cat(*parts))
             m.d.sync += valid.eq(1)
-            with m.If(pos == win.positions - 1):
-                m.d.sync += [pos.eq(0), rbank.eq(~rbank)]
-                for b in range(2):
-                    with m.If(rbank == b):
-                        m.d.sync += full[b].eq(0)
-            with m.Else():
-                m.d.sync += pos.eq(pos + 1)
+            ping_pong_advance(m, pos, pos == win.positions - 1, rbank, full, 0)
         with m.Elif(self.o.ready):
             m.d.sync += valid.eq(0)
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.eq(data)]

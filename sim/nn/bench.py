@@ -88,18 +88,20 @@ class _Sides:
 PERIOD_NS = 10
 
 
-async def _watch_flags(dut, prefix: str, log: list[int]) -> None:
+async def _watch_flags(dut, prefix: str, log: list[int], when: list[int], t0: list[float]) -> None:
     """Record the stream index of every vector an ABFT checker flags (backends/nn/abft.py, protect.top_ports): the
-    `checked` port changes once per vector checked, and `errors` changes in the same cycle when it is flagged."""
+    `checked` port changes once per vector checked, and `errors` changes in the same cycle when it is flagged.
+    With recompute the index counts attempts (re-executions included). `when` gets the cycle of every check."""
     checked, errors = getattr(dut, f"{prefix}_checked"), getattr(dut, f"{prefix}_errors")
-    n = e = 0
+    e = 0
     while True:
         await checked.value_change
         await ReadOnly()
         err = int(errors.value)  # one bit: the LSB of the stage's error counter
         if err != e:
-            log.append(n)
-        n, e = n + 1, err
+            log.append(len(when))
+        when.append(int((get_sim_time("ns") - t0[0]) // PERIOD_NS))
+        e = err
 
 
 async def _run_phase(dut, sides: _Sides, expect: int, limit: int, t0: float) -> int:
@@ -142,10 +144,12 @@ async def stream_vectors(dut) -> None:
     dut.rst.value = 0
     wall = time.perf_counter()
     flags: list[list[int]] = [[] for _ in cfg.get("abft_flagged", [])]  # ABFT designs: flagged vectors per stage
-    for s, log in enumerate(flags):
-        cocotb.start_soon(_watch_flags(dut, f"stage{s}_abft", log))
+    checks: list[list[int]] = [[] for _ in flags]  # cycle of every check per stage
     limit = 1000 + 4 * (len(inputs) + cfg["throughput_vectors"] + 4) * (cfg["predicted_cycles"] + cfg["latency"])
+    limit *= 1 + cfg.get("abft_retries", 0)  # recompute: an attempt per retry
     t0 = get_sim_time("ns")
+    for s, log in enumerate(flags):
+        cocotb.start_soon(_watch_flags(dut, f"stage{s}_abft", log, checks[s], [t0]))
 
     # Phase 2 first on an idle design: latency of the first vector and back-to-back throughput.
     k = cfg["throughput_vectors"]
@@ -198,7 +202,7 @@ async def stream_vectors(dut) -> None:
         "trace": {"fast_in": fast.accepted, "fast_out": [c for c, _ in fast.outputs],
                   "stress_in": stress.accepted, "stress_out": [c for c, _ in stress.outputs]},
         "wall_seconds": time.perf_counter() - wall,
-        **({"abft_flagged": flags, "flag_mismatches": flag_bad} if flags else {}),
+        **({"abft_flagged": flags, "abft_check_cycles": checks, "flag_mismatches": flag_bad} if flags else {}),
     }
     with open(os.environ["VHLS_NN_RESULT"], "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)

@@ -9,6 +9,7 @@ to `out_dir` (default: a temporary folder, removed afterwards), never into the s
 """
 
 import contextlib
+import itertools
 import json
 import tempfile
 import time
@@ -52,13 +53,14 @@ class VerifyResult:
     sim_seconds: float = 0.0
     build_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
-    flag_mismatches: int = 0  # ABFT designs: stages whose flagged vectors differ from the golden model's
+    flag_mismatches: int = 0  # ABFT designs: stages whose flagged vectors differ from the golden model
+    timing_errors: int = 0  # ABFT recompute: checks spaced otherwise than plan.StagePlan.attempt_cycles says's
     framing_errors: int = 0  # narrow ports: outputs with m_axis_tlast misplaced, plus 1 if s_axis_error rose
 
     @property
     def ok(self) -> bool:
         return (self.mismatches == 0 and self.unexpected_beats == 0 and self.flag_mismatches == 0
-                and self.framing_errors == 0)
+                and self.framing_errors == 0 and self.timing_errors == 0)
 
     @property
     def utilisation(self) -> float:
@@ -103,13 +105,45 @@ def _load_folder(folder: Path) -> tuple[Design, Path]:
 
 
 def _abft(d: Design, res: dict) -> dict:
-    """ABFT designs: the flagged vectors read from the RTL and the detection figures (protect.abft_summary)."""
+    """ABFT designs: the flagged vectors read from the RTL and the detection figures (protect.abft_summary); with
+    recompute also the attempts and the timing of each stage's checks (`abft_timing`)."""
     if "abft_flagged" not in res or d.noise is None:
         return {}
     from vhls.backends.nn.protect import abft_summary
 
-    return {"abft_flagged": res["abft_flagged"],
-            "abft": abft_summary(d.net, d.noise, res["abft_flagged"], res["checked"])}
+    flagged, cycles = res["abft_flagged"], res["abft_check_cycles"]
+    if not d.noise.retries:
+        return {"abft_flagged": flagged, "abft": abft_summary(d.net, d.noise, flagged, res["checked"])}
+    timing = abft_timing(d, flagged, cycles)
+    # the first vector meets an idle design: its latency is the plan's plus its own re-executions, exactly
+    timing["latency"] = d.report()["total"]["latency"] + sum(t["first_vector_retries"] * t["attempt_cycles"]
+                                                             for t in timing["stages"])
+    timing["errors"] += res["latency"] != timing["latency"]
+    return {"abft_flagged": flagged, "abft": abft_summary(d.net, d.noise, flagged, [len(c) for c in cycles]),
+            "abft_timing": timing}
+
+
+def abft_timing(d: Design, flagged: list[list[int]], cycles: list[list[int]]) -> dict:
+    """ABFT recompute: per stage, the attempts and retries read from the RTL (its check pins) and the spacing of its
+    checks against plan.StagePlan.attempt_cycles T: a re-execution follows its flagged attempt after exactly T
+    cycles, and no attempt comes sooner than T after the previous one (later only while the stage waits for its
+    next input). `errors` counts the checks that break either rule."""
+    assert d.noise is not None
+    retries, out, errors = d.noise.retries, [], 0
+    for s, (fl, cyc) in zip(d.stages, zip(flagged, cycles, strict=True), strict=True):
+        bad, tries, redo = set(fl), 0, []
+        for n in range(len(cyc)):  # attempt n is re-executed when flagged and its vector has retries left
+            again = n in bad and tries < retries
+            redo.append(again)
+            tries = tries + 1 if again else 0
+        gaps = [b - a for a, b in itertools.pairwise(cyc)]
+        wrong = sum(g != s.attempt_cycles if redo[n] else g < s.attempt_cycles for n, g in enumerate(gaps))
+        errors += wrong
+        first = redo.index(False) if False in redo else len(redo)
+        out.append({"attempts": len(cyc), "retries": sum(redo[:len(gaps)]), "attempt_cycles": s.attempt_cycles,
+                    "first_vector_retries": first,
+                    "retry_gaps": sorted({g for n, g in enumerate(gaps) if redo[n]}), "wrong_gaps": wrong})
+    return {"stages": out, "errors": errors}
 
 
 def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, parallel: Parallel = None,
@@ -175,9 +209,11 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
             raise VhlsError(f"the {sim} simulation produced no result (see {log}):\n{tail}")
         res = json.loads(res_path.read_text())
     first = res["first_bad"]
+    abft = _abft(d, res)
     dumps: list[str] = []
     framing = res.get("tlast_errors", 0) + res.get("s_axis_error", 0)
-    failed = res["mismatches"] > 0 or res["unexpected_beats"] > 0 or res.get("flag_mismatches", 0) > 0 or framing
+    failed = res["mismatches"] > 0 or res["unexpected_beats"] > 0 or res.get("flag_mismatches", 0) > 0 or framing \
+        or abft.get("abft_timing", {}).get("errors", 0) > 0
     if failed and not waves and waves_on_failure and out_dir is not None:
         again = verify(target if isinstance(target, str | Path) else d, sim, vectors, seed,
                        out_dir=Path(out_dir) / "waves", waves=True,
@@ -197,8 +233,9 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
         unexpected_beats=res["unexpected_beats"], sim_cycles=res["sim_cycles"], sim_seconds=t2 - t1,
         build_seconds=t1 - t0, extra={"checked": res["checked"], "mismatching_beats": res["mismatching_beats"],
                                       "bench_wall_seconds": res["wall_seconds"], "waves": dumps,
-                                      **_abft(d, res)},
-        flag_mismatches=res.get("flag_mismatches", 0), framing_errors=framing)
+                                      **abft},
+        flag_mismatches=res.get("flag_mismatches", 0), framing_errors=framing,
+        timing_errors=abft.get("abft_timing", {}).get("errors", 0))
 
 
 __all__ = ["SIMULATORS", "VerifyResult", "golden", "make_vectors", "verify"]

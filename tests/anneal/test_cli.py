@@ -7,6 +7,7 @@ import pytest
 
 from vhls.anneal import problems
 from vhls.anneal.cli import main
+from vhls.backends.synth.flow import _load_build
 from vhls.sim.pbit import simulators
 
 
@@ -75,15 +76,18 @@ def test_baked_arch_builds_and_matches_golden(graph_file: Path, tmp_path: Path, 
         pytest.skip("icarus not installed")
     out = tmp_path / "baked"
     common = [str(graph_file), "--steps", "30", "--trials", "2", "--arch", "baked"]
-    assert main([*common, "--engine", "rtl", "--build", str(out)]) == 0
+    assert main([*common, "--engine", "rtl", "--build", str(out), "--yosys-option=-nowidelut"]) == 0
     rtl = capsys.readouterr().out
     assert main(common) == 0
     gold = capsys.readouterr().out
     for key in ("cut:", "hardware:"):  # the golden uses the baked array's shared generators and cycle count
         line = [x for x in rtl.splitlines() if key in x]
         assert line and line == [x for x in gold.splitlines() if key in x]
-    assert "hardware: 37 cycles per read (baked" in rtl  # 3 set-up + 30 steps + 1 word + 3
+    assert "hardware: 38 cycles per read (baked" in rtl  # 3 set-up + 30 steps + 1 word + 4
     assert '"name": "pbit_baked"' in (out / "design.json").read_text()
+    assert _load_build(out)[2] == {"synth_ecp5": ["-nowidelut"]}  # `vhls synth OUT` adds it to synth_ecp5
+    assert main([*common, "--build", str(out)]) == 0
+    assert _load_build(out)[2] == {}
 
 
 def test_ising_file_and_quantize(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

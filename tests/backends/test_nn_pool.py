@@ -1,12 +1,16 @@
 """The pool stage (Amaranth sim) against the golden model: max and avg pooling (shift and reciprocal scaling),
 a fused ReLU, strides other than the kernel size, random stalls."""
 
+import random
+
 import numpy as np
 import pytest
+from amaranth.sim import Simulator
 from nn_streams import pack, run_stream, unpack
 
-from vhls.backends.nn.pool import PoolStage
+from vhls.backends.nn.pool import PoolReduce, PoolStage
 from vhls.backends.nn.recognise import PoolLayer, recognise
+from vhls.backends.nn.schedule import _pool_reduce, pool_latency
 from vhls.layers import AvgPool2d, Dense, Flatten, Input, MaxPool2d, ReLU, Sequential
 
 IN = "fixed<8,3>"
@@ -43,3 +47,51 @@ def test_pool_stage_matches_golden(layers: list) -> None:
     out_t = unit.out_type
     got_px = np.array([unpack(g, win.channels, out_t.width, out_t.signed) for g in got])
     np.testing.assert_array_equal(got_px, want.transpose(0, 2, 3, 1).reshape(-1, win.channels))
+
+
+def test_pipelined_reduce_takes_as_the_schedule_model_says() -> None:
+    """PoolReduce (a 3x3 max pool: 9 registers) under random output stalls, a window offered whenever one is free:
+    every input take and output take cycle equals schedule.py's register-chain model."""
+    unit, _ = _pool_layer([MaxPool2d(3, stride=1)])
+    dut = PoolReduce(unit)
+    assert dut.latency == pool_latency(unit.window) == 9
+    rng = random.Random(7)
+    ready = [rng.random() < 0.5 for _ in range(400)]
+    n = 30
+    takes_in: list[int] = []
+    takes_out: list[int] = []
+
+    async def bench(ctx) -> None:
+        for cycle, r in enumerate(ready):
+            ctx.set(dut.i.valid, int(len(takes_in) < n))
+            ctx.set(dut.o.ready, int(r))
+            i_take = len(takes_in) < n and ctx.get(dut.i.ready)
+            o_take = r and ctx.get(dut.o.valid)
+            await ctx.tick()
+            if i_take:
+                takes_in.append(cycle)
+            if o_take:
+                takes_out.append(cycle)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+
+    class _Ready:  # the consumer: takes in the first cycle from `offered` whose ready is high
+        def take(self, offered: float) -> float:
+            t = int(offered)
+            while not ready[t]:
+                t += 1
+            model_out.append(t)
+            return t
+
+    model_in: list[float] = []
+    model_out: list[int] = []
+    model = _pool_reduce(unit.window, _Ready())
+    t = 0.0
+    for _ in range(n):
+        t = model.take(t)
+        model_in.append(t)
+        t += 1
+    assert takes_in == model_in and takes_out == model_out[:len(takes_out)] and len(takes_out) > n // 2

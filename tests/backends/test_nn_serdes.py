@@ -129,3 +129,41 @@ def test_one_beat_vectors_need_tlast_on_every_beat() -> None:
     f = Framing(3, 4, 3)
     got, errors = _deserialise(f, [(5, 1), (6, 0), (7, 1), (8, 1)], 2, seed=5)
     assert got == [5, 8] and errors[-1] == 1  # (6, no tlast) starts a long packet: it and (7) are dropped
+
+
+def test_serialiser_ready_is_a_flip_flop_and_skids_one_vector() -> None:
+    """i.ready never follows o.ready within a cycle (m_axis_tready stays off the stages' paths); while the output is
+    held the serialiser still takes a second vector into its holding register, then refuses; nothing is lost."""
+    f = Framing(5, 6, 2)
+    words = [0x1234567, 0x2ABCDEF, 0x3000001]
+    dut = Serialiser(f)
+    out: list[tuple[int, int]] = []
+    taken: list[int] = []
+
+    async def bench(ctx) -> None:
+        sent = 0
+        for cycle in range(40):
+            hold_output = cycle < 10
+            ctx.set(dut.i.valid, int(sent < len(words)))
+            ctx.set(dut.i.payload, words[sent] if sent < len(words) else 0)
+            ready = []
+            for r in (0, 1):
+                ctx.set(dut.o.ready, r)
+                ready.append(ctx.get(dut.i.ready))
+            assert ready[0] == ready[1]
+            ctx.set(dut.o.ready, int(not hold_output))
+            o_valid = ctx.get(dut.o.valid)
+            beat = (ctx.get(dut.o.payload.data), ctx.get(dut.o.payload.last))
+            await ctx.tick()
+            if sent < len(words) and ready[0]:
+                sent += 1
+                taken.append(cycle)
+            if o_valid and not hold_output:
+                out.append(beat)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert taken[:2] == [0, 1] and taken[2] >= 10  # shift register, holding register, then wait for room
+    assert out == [b for w in words for b in _beats(w, f)]

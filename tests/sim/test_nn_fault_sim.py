@@ -2,7 +2,7 @@
 model (vhls.noise) bit for bit for the same fault streams (ANT with calibrated thresholds replacing outputs, TMR
 outvoting faults), ABFT's flagged vectors read from the RTL equal the golden model's, and every stage-vector with
 exactly one injected fault is flagged. Measured cycles and latency equal the plan's (TMR: one more cycle per stage,
-ANT two)."""
+ANT two). ABFT with recompute (abft:R) equals the golden model's re-execution semantics, with exact retry costs."""
 
 import importlib.util
 import json
@@ -96,6 +96,36 @@ def test_abft_flags_match_golden_and_catch_every_single_fault() -> None:
     assert a["single_fault_vectors"] > 0 and a["single_fault_vectors_flagged"] == a["single_fault_vectors"]
 
 
+def test_abft_recompute_equals_golden_with_retries() -> None:
+    """`--tolerance abft:2`: replay buffer -> stage -> commit buffer. Outputs equal the golden model's re-execution
+    semantics bit for bit, the flagged attempts and the attempt counts read from the RTL equal the golden model's,
+    every retry costs exactly the plan's attempt cycles (runner.abft_timing), and the first vector's latency is the
+    plan's plus its retries. Recompute repairs vectors that flag-only ABFT passes on corrupted."""
+    noise = NoiseOptions(0.1, 11, "abft", retries=2)
+    d = design(exact_net(), PARALLEL, noise=noise)
+    res = verify(d, "icarus", vectors=24, seed=2, throughput_vectors=THROUGHPUT_VECTORS)
+    assert res.ok, (res.summary(), res.first_bad, res.flag_mismatches, res.timing_errors)
+    t = res.extra["abft_timing"]
+    seq = _stream(d)
+    out, stats = noise_golden(d.net, noise, seq)
+    assert [s["attempts"] for s in t["stages"]] == stats["attempts"]
+    assert all(s["retries"] > 0 and s["retry_gaps"] == [s["attempt_cycles"]] for s in t["stages"])
+    assert t["errors"] == 0 and res.latency == t["latency"]
+    assert res.cycles_per_inference > res.predicted_cycles  # retries in the throughput phase cost cycles
+    a = res.extra["abft"]
+    assert a["single_fault"] > 10 and a["single_fault_flagged"] == a["single_fault"] and a["false_alarms"] == 0
+    clean = golden(d, seq)
+    flag_only, _ = noise_golden(d.net, NoiseOptions(0.1, 11, "abft"), seq)
+    assert (out == clean).all(axis=1).sum() > (flag_only == clean).all(axis=1).sum()
+
+
+def test_abft_recompute_fault_free_timing_is_the_plans() -> None:
+    """Without faults every vector passes at once: cycles/inference and latency equal the plan exactly."""
+    d, res = _run(NoiseOptions(None, 0, "abft", retries=1), vectors=12)
+    assert res.predicted_cycles == max(s.attempt_cycles for s in d.stages) and res.extra["abft_timing"]["errors"] == 0
+    assert all(s["retries"] == 0 for s in res.extra["abft_timing"]["stages"])
+
+
 def test_zero_rate_rtl_is_clean() -> None:
     noise = NoiseOptions(0.0, 1, None)  # the injector is there, with threshold 0
     d, _ = _run(noise, vectors=12)
@@ -118,6 +148,13 @@ def test_cli_build_verify_and_a_wrong_fault_seed(tmp_path: Path, capsys: pytest.
     assert main(["verify", str(out), "--vectors", "16"]) == 0
     text = capsys.readouterr().out
     assert "verify: 16 vectors, 0 mismatches" in text and "abft: " in text and "0 stages differ" in text
+    redo = tmp_path / "redo"
+    assert main(["build", str(model), "-o", str(redo), "--parallel", PARALLEL, "--inject", "acc:0.1:3", "--tolerance",
+                 "abft:2", "--vectors", "8"]) == 0
+    assert "recompute (up to 2 retries)" in capsys.readouterr().out
+    assert main(["verify", str(redo), "--vectors", "16"]) == 0
+    text = capsys.readouterr().out
+    assert "0 stages differ" in text and "abft recompute: stage 0:" in text and "0 timing errors" in text
     assert main(["build", str(model), "-o", str(tmp_path / "bad"), "--inject", "acc:0.1", "--tolerance", "x"]) == 2
     meta = json.loads((out / "design.json").read_text())
     assert meta["noise"]["seed"] == 3 and json.loads((out / "report.json").read_text())["noise"]["scheme"] == "abft"

@@ -15,10 +15,12 @@ Decision: flip iff (x >> 8) < T with T = round(rate · 2^24) (rate = probability
 2^-24); the bit is b = ((x & 0xFF) · W) >> 8 (uniform over the W bits to within 1/256); faulty = acc XOR 2^b in
 W-bit two's complement.
 
-    fault(net, rate, seed)                   -> Fault   (l, r, x, acc) -> faulty acc  (see tolerance.py)
+    fault(net, rate, seed)                   -> Fault   (l, r, x, acc[, rows]) -> faulty acc  (see tolerance.py)
     fault_hook(net, rate, seed, replica=0)   -> AccHook (l, x, acc) -> faulty acc     (see golden.py)
     flips(net, rate, seed, l, r, V)          -> (V, M) flipped bit per output, -1 where none
-The hooks assume their V input vectors are the first V vectors after reset.
+The hooks assume their V input vectors are the first V vectors after reset; `rows` (one stream position per
+vector: the vector's M outputs are elements rows·M .. rows·M + M − 1) places them elsewhere in the stream, as
+ABFT's re-executions do (tolerance.protect with `retries`).
 """
 
 from collections.abc import Callable
@@ -120,11 +122,21 @@ def xor_bits(acc: np.ndarray, bits: np.ndarray, t: Fixed) -> np.ndarray:
 def fault(net: Network, rate: float, seed: int) -> Fault:
     """Replica r of stage l gets its own stream (see the module docstring)."""
     threshold(rate)
+    tables: dict[tuple[int, int], np.ndarray] = {}  # flip table per stream, grown by doubling (re-executions)
 
-    def apply(layer: int, replica: int, x: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    def table(layer: int, replica: int, n: int) -> np.ndarray:
+        t = tables.get((layer, replica))
+        if t is None or len(t) < n:
+            t = flips(net, rate, seed, layer, replica, max(n, 2 * len(t)) if t is not None else n)
+            tables[layer, replica] = t
+        return t
+
+    def apply(layer: int, replica: int, x: np.ndarray, acc: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         if rate == 0.0:
             return acc
-        return xor_bits(acc, flips(net, rate, seed, layer, replica, len(acc)), net.layers[layer].acc_type)
+        rows = np.arange(len(acc)) if rows is None else np.asarray(rows, dtype=np.int64)
+        bits = table(layer, replica, int(rows.max()) + 1 if rows.size else 0)[rows]
+        return xor_bits(acc, bits, net.layers[layer].acc_type)
 
     return apply
 

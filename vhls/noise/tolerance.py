@@ -23,8 +23,14 @@ Schemes:
                  whose products lose bits in the accumulator are refused). A vector is flagged when the sum of its
                  (faulty) accumulators differs from c: every single bit flip changes the sum by ±2^b ≠ 0 mod 2^W,
                  so single faults are always flagged. stats["flagged"][l]: flagged vector indices.
-                 recompute=True: flagged vectors get their clean accumulators (a re-execution that does not fail
-                 again); the RTL only flags.
+                 recompute=True: flagged vectors get their clean accumulators (a fault-free re-execution: an upper
+                 bound, used by the sweeps). retries=R >= 1: what the RTL recompute (`--tolerance abft:R`) does: a
+                 flagged vector is re-executed, up to R times, and meets fresh faults each time: stage l's attempts
+                 (first executions and re-executions, in the order the stage runs them) take consecutive positions
+                 of its fault stream, so `fault` must take stream positions (inject.fault's `rows`); a vector still
+                 flagged after R re-executions is released as it is. stats["flagged"][l] are then attempt positions
+                 (the RTL's abft_checked count), stats["attempts"][l], stats["retries"][l] and
+                 stats["released_flagged"][l] (vector indices) say what happened.
 """
 
 import math
@@ -191,7 +197,7 @@ def protect(net: Network, scheme: str | None, fault: Fault, **params: Any) -> tu
     scheme = scheme or "none"
     if scheme not in SCHEMES:
         raise VhlsError(f"unknown tolerance scheme {scheme!r}; known: {', '.join(SCHEMES)}")
-    known = {"none": set(), "tmr": set(), "ant": {"bits", "thresholds"}, "abft": {"recompute"}}[scheme]
+    known = {"none": set(), "tmr": set(), "ant": {"bits", "thresholds"}, "abft": {"recompute", "retries"}}[scheme]
     if set(params) - known:
         raise VhlsError(f"tolerance {scheme}: unknown parameters {sorted(set(params) - known)}")
     stats: dict[str, Any] = {"scheme": scheme}
@@ -231,9 +237,15 @@ def protect(net: Network, scheme: str | None, fault: Fault, **params: Any) -> tu
         return ant, stats
 
     recompute = bool(params.get("recompute", False))
+    retries = int(params.get("retries", 0))
+    if retries < 0 or (retries and recompute):
+        raise VhlsError(f"tolerance abft: retries must be >= 0 and exclusive with recompute, got {retries}")
     for ly in net.layers:
         checksum_weights(ly)  # refuse inexact layers up front
     stats["flagged"] = [[] for _ in range(n)]
+    if retries:
+        stats.update(attempts=[0] * n, retries=[0] * n, released_flagged=[[] for _ in range(n)])
+        return (lambda k, x, acc: _abft_retry(net, fault, retries, stats, k, x, acc)), stats
 
     def abft(k: int, x: np.ndarray, acc: np.ndarray) -> np.ndarray:
         ly = net.layers[k]
@@ -243,6 +255,40 @@ def protect(net: Network, scheme: str | None, fault: Fault, **params: Any) -> tu
         return np.where(flag[:, None], acc, a) if recompute else a
 
     return abft, stats
+
+
+_SPECULATE = 64
+
+
+def _abft_retry(net: Network, fault: Fault, retries: int, stats: dict, k: int, x: np.ndarray,
+                acc: np.ndarray) -> np.ndarray:
+    """ABFT with re-execution on stage k (protect's `retries`): the vectors in order, each attempt at the next
+    position of the stage's fault stream. Each pass evaluates the next _SPECULATE vectors at once, speculating that
+    none is retried, and keeps them up to the first one that is, which goes again at the following position."""
+    t = net.layers[k].acc_type
+    acc, x = np.asarray(acc), np.asarray(x)
+    c = checksum(net.layers[k], x)
+    out = wrap(acc, t).copy()
+    stats["flagged"][k], stats["released_flagged"][k] = [], []  # per call, as the other schemes' stats
+    v = a = pos = 0  # vector, its attempt, stream position
+    while v < len(acc):
+        e = min(len(acc), v + _SPECULATE)
+        rows = pos + np.arange(e - v)
+        f = wrap(fault(k, 0, x[v:e], acc[v:e], rows), t)  # type: ignore[call-arg]
+        bad = row_sum(f, t) != c[v:e]
+        again = bad.copy()  # flagged and retried: the first vector has had `a` attempts already, the others none
+        again[0] = bad[0] and a < retries
+        stop = int(np.argmax(again)) if again.any() else len(rows)
+        out[v:v + stop] = f[:stop]
+        stats["flagged"][k] += [pos + int(i) for i in np.flatnonzero(bad[:stop + 1])]
+        stats["released_flagged"][k] += [v + int(i) for i in np.flatnonzero(bad[:stop])]
+        if stop == len(rows):
+            v, a, pos = e, 0, pos + stop
+            continue
+        v, a, pos = v + stop, (a if stop == 0 else 0) + 1, pos + stop + 1
+    stats["attempts"][k] = pos
+    stats["retries"][k] = pos - len(acc)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- cost
