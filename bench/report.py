@@ -236,7 +236,7 @@ def section_nn(res: dict) -> list[str]:
                 "FF",
                 "DSP",
                 "BRAM",
-                "I/O pins (of 365)",
+                "I/O pins (of 205)",
                 "Fmax (MHz)",
                 "inferences/s at Fmax",
                 "command",
@@ -244,11 +244,11 @@ def section_nn(res: dict) -> list[str]:
             srows,
         )
         out += [
-            "Resources are yosys `synth_ecp5` counts (written even when place and route cannot run). A design whose "
-            "whole-vector top-level ports need more than the CABGA381 package's 365 I/O pins is placed and routed out "
-            "of context (`vhls synth --ooc`: the core without pins or I/O buffers; its Fmax is the core's). The "
-            f"place-and-route runs share the machine's cores ({d.get('synthesis_jobs', 1)} at a time) after every "
-            "timed measurement has finished, so their tool times are not comparable with single runs.",
+            "Resources are yosys `synth_ecp5` counts (written even when place and route cannot run). A design "
+            "whose whole-vector top-level ports need more than the CABGA381 package's 205 bonded pins is placed and "
+            "routed out of context (`vhls synth --ooc`: the core without pins or I/O buffers; its Fmax is the "
+            f"core's). The place-and-route runs share the machine's cores ({d.get('synthesis_jobs', 1)} at a time) "
+            "after every timed measurement has finished, so their tool times are not comparable with single runs.",
             "",
         ]
     else:
@@ -569,6 +569,12 @@ def section_anneal(res: dict) -> list[str]:
     out += [f"Command: `{d['command']}`", ""]
     for name in others:
         out += anneal_speed(name, res[name]) if name.startswith("anneal_speed_") else generic(name, res[name])
+    out += [
+        "Not re-made by `make bench`: the G1 sparse (time-multiplexed, J in block RAM) array's speed, whose place "
+        "and route alone takes ~13 min. It is slower than CPU SA at equal quality; figures, commands and the "
+        "bandwidth bound behind them are in `vhls/anneal/README.md` (sparse array on G1).",
+        "",
+    ]
     return out
 
 

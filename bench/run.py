@@ -55,7 +55,7 @@ GSET_FULL = ["G1", "G2", "G3", "G6", "G11", "G12", "G15", "G22"]
 # Annealer arrays the full run builds, places and routes: instance and its `vhls anneal --build` options (the speed
 # comparison takes the same options). Speed against dwave SA is timed, so it runs after the synthesis phase. The
 # G11 baked array alone takes ~13 min of synthesis on one core; the G1 sparse array (another ~13 min) is left to its
-# own command (bench/results/anneal_speed_G1.json) to keep the full run within 30 min.
+# own command (result in docs/anneal/anneal_speed_G1.json) to keep the full run within 30 min.
 ANNEAL_HW_FULL = [("G11", ["--arch", "baked"])]
 ANNEAL_HW_STEPS = ["250", "1000"]
 

@@ -58,6 +58,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--seed", type=int, default=1, help="nextpnr placer seed")
     s.add_argument("--ooc", action="store_true",
                    help="ECP5: place and route out of context (no pins), for ports wider than the package")
+    s.add_argument("--pins", default="none", choices=("none", "edge"),
+                   help="ECP5 pin plan: none lets nextpnr choose pads; edge writes an LPF putting each AXI-Stream "
+                        "port on neighbouring bonded pins along the die edge and clk on a clock pin (default none)")
 
 
 def _summary(report: dict, title: str) -> Table:
@@ -175,9 +178,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from vhls.backends.synth import synth
 
     t0 = time.perf_counter()
-    res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=args.seed, ooc=args.ooc)
+    res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=args.seed, ooc=args.ooc, pins=args.pins)
     out = _console()
     where = f"{res.fpga}, out of context" if res.out_of_context else res.fpga
+    where += f", {res.pins} pin plan" if res.pins != "none" else ""
     out.print(_synth_table(res, f"{res.top} on {where} (seed {res.seed})"))
     if res.critical_path:
         out.print("critical path: " + "; ".join(res.critical_path[:6]))

@@ -3,6 +3,7 @@
 The window unit (window.py) turns the pixel stream into one kh*kw*Cin window vector per output position; the
 unchanged DenseStage computes the Cout outputs of each with its PE x SIMD fold schedule (weights already permuted
 into the window's (i, j, c) order by recognise.py) and emits them as PE-element chunks, Ho*Wo vectors per image.
+Fault injection and tolerance (protect.py) sit inside that dense stage, its status ports passed through.
 """
 
 from amaranth.hdl import Module
@@ -11,17 +12,20 @@ from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn.dense import DenseStage
 from vhls.backends.nn.plan import StagePlan
+from vhls.backends.nn.protect import NoiseOptions, stage_ports
 from vhls.backends.nn.window import window_unit
 
 
 class ConvStage(wiring.Component):
-    def __init__(self, plan: StagePlan, pixels_per_beat: int) -> None:
+    def __init__(self, plan: StagePlan, pixels_per_beat: int, noise: NoiseOptions | None = None) -> None:
         ly = plan.layer
         assert ly.window is not None and plan.chunk == ly.n_in
-        self.plan, self.ppb = plan, pixels_per_beat
+        assert noise is None or not noise.retries, "ABFT recompute is for dense stages (protect.NoiseOptions)"
+        self.plan, self.ppb, self.noise = plan, pixels_per_beat, noise
         super().__init__({
             "i": In(stream.Signature(pixels_per_beat * ly.window.channels * ly.in_type.width)),
             "o": Out(stream.Signature(plan.pe * ly.out_type.width)),
+            **stage_ports(noise),
         })
 
     def elaborate(self, platform: object) -> Module:
@@ -29,8 +33,10 @@ class ConvStage(wiring.Component):
         ly = self.plan.layer
         assert ly.window is not None
         m.submodules.window = win = window_unit(ly.window, ly.in_type.width, self.ppb)
-        m.submodules.dense = dense = DenseStage(self.plan, ly.n_in)
+        m.submodules.dense = dense = DenseStage(self.plan, ly.n_in, self.noise)
         wiring.connect(m, wiring.flipped(self.i), win.i)
         wiring.connect(m, win.o, dense.i)
         wiring.connect(m, dense.o, wiring.flipped(self.o))
+        for n in stage_ports(self.noise):
+            m.d.comb += getattr(self, n).eq(getattr(dense, n))
         return m

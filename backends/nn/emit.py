@@ -395,7 +395,8 @@ def _noisy_stream(d: Design, raw: np.ndarray, k: int) -> dict:
     seq = np.concatenate([raw[np.arange(k) % len(raw)], raw])
     out, stats = noise_golden(d.net, d.noise, seq)
     return {"stream_outputs": pack_rows(out, d.net.out_type),
-            **({"abft_flagged": stats["flagged"]} if "flagged" in stats else {}),
+            **({"abft_flagged": stats["flagged"], "abft_stages": [ly.index for ly in d.net.layers]}
+               if "flagged" in stats else {}),
             **({"abft_retries": d.noise.retries} if d.noise.retries else {})}
 
 

@@ -146,11 +146,15 @@ def _cheapest(layer: DenseLayer, ii: int) -> tuple[int, int] | None:
     return None if best is None else (best[1], best[2])
 
 
-def allocate(net: Network, budget: int, io_cycles: int = 0) -> list[tuple[int, int]]:
+def allocate(net: Network, budget: int, io_cycles: int = 0, hook_stages: int = 0,
+             recompute: bool = False) -> list[tuple[int, int]]:
     """Per-stage (PE, SIMD) minimising the initiation interval under a multiplier budget; `io_cycles` (beats per
-    vector on narrow top-level ports, port.py) is a floor below which more multipliers would only wait."""
+    vector on narrow top-level ports, port.py) is a floor below which more multipliers would only wait. With ABFT
+    `recompute` a stage's cycles are its attempt cycles (see _allocate_attempts)."""
     if budget < len(net.layers):
         raise VhlsError(f"a multiplier budget of {budget} is below one multiplier per layer ({len(net.layers)})")
+    if recompute:
+        return _allocate_attempts(net, budget, io_cycles, hook_stages)
     floor = max(fixed_cycles(net), io_cycles)  # window and pool units, ports: no multipliers to add
     candidates = sorted({max(floor, (ly.n_out // pe) * (ly.n_in // s) * ly.vectors) for ly in net.layers
                          for pe in _divisors(ly.n_out) for s in _divisors(ly.n_in)})
@@ -169,6 +173,48 @@ def allocate(net: Network, budget: int, io_cycles: int = 0) -> list[tuple[int, i
     if best is None:
         raise AssertionError("unreachable: the fully sequential design always fits")
     return best[2]
+
+
+def _allocate_attempts(net: Network, budget: int, floor: int, hook_stages: int) -> list[tuple[int, int]]:
+    """ABFT recompute (dense stages only): a stage takes StagePlan.attempt_cycles per vector, which add the input
+    beats (a chunk is the previous stage's PE), the pipeline and the verdict to the folds. For a cycle target T the
+    fewest multipliers whose every stage meets T is an exact dynamic programme over the incoming chunk; fewer
+    multipliers never allow a smaller T, so the smallest T within budget is a binary search over the cycle counts
+    that occur."""
+    layers = net.layers
+    chunks = [[net.n_in]] + [_divisors(ly.n_out) for ly in layers[:-1]]
+    # per layer and incoming chunk: (cycles, multipliers, pe, simd) of every choice
+    opts = [{c: [(StagePlan(ly, pe, simd, c, 1, hook_stages, True).attempt_cycles, pe * simd, pe, simd)
+                 for pe in _divisors(ly.n_out) for simd in _divisors(ly.n_in)] for c in cs}
+            for ly, cs in zip(layers, chunks, strict=True)]
+
+    def cheapest(t: int) -> tuple[int, list[tuple[int, int]]] | None:
+        """Fewest multipliers with every stage's attempt within t cycles, and the pairs."""
+        rest: dict[int, tuple[int, list[tuple[int, int]]]] | None = None  # next layer's chunk -> best tail
+        for k in reversed(range(len(layers))):
+            here = {}
+            for c, choices in opts[k].items():
+                ok = []
+                for cyc, m, pe, simd in choices:
+                    tail = (0, []) if rest is None else rest.get(pe)  # None: the rest cannot follow this PE
+                    if cyc <= t and tail is not None:
+                        ok.append((m + tail[0], pe, simd, tail[1]))
+                if ok:
+                    m, pe, simd, pairs = min(ok)
+                    here[c] = (m, [(pe, simd), *pairs])
+            rest = here
+        assert rest is not None
+        return rest.get(net.n_in)
+
+    targets = sorted({o[0] for per in opts for choices in per.values() for o in choices})
+    lo, hi = 0, len(targets) - 1  # the largest target always fits: one multiplier per stage
+    while lo < hi:
+        mid = (lo + hi) // 2
+        best = cheapest(targets[mid])
+        lo, hi = (lo, mid) if best is not None and best[0] <= budget else (mid + 1, hi)
+    found = cheapest(max(targets[lo], floor))  # below the floor, fewer multipliers for the same II
+    assert found is not None and found[0] <= budget
+    return found[1]
 
 
 def parse_parallel(text: str) -> Parallel:
@@ -195,7 +241,7 @@ def plan(net: Network, parallel: Parallel = None, hook_stages: int = 0, io_cycle
     if parallel is None:
         pairs = [(1, 1)] * len(net.layers)
     elif isinstance(parallel, int):
-        pairs = allocate(net, parallel, io_cycles)
+        pairs = allocate(net, parallel, io_cycles, hook_stages, recompute)
     else:
         pairs = [tuple(p) for p in parallel]  # type: ignore[misc]
         if len(pairs) != len(net.layers):

@@ -49,8 +49,9 @@ class Ports:
     @property
     def latency(self) -> int:
         """Cycles added from a vector's first input beat to its result's first output beat: the other B_in − 1
-        input beats, the deserialiser's shift and output registers, the serialiser's register."""
-        return self.i.beats + 2
+        input beats, the deserialiser's shift and output registers, the serialiser's register (and its holding
+        register first when the output has several beats)."""
+        return self.i.beats + 2 + (self.o.beats > 1)
 
 
 def ports(bits: int | None, n_in: int, t_in: Fixed, n_out: int, t_out: Fixed) -> Ports | None:

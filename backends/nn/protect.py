@@ -1,23 +1,27 @@
-"""Fault injection and tolerance options of a build, and the hook that inserts them into a dense stage.
+"""Fault injection and tolerance options of a build, and the hook that inserts them into a MAC stage.
 
     NoiseOptions(rate=0.01, seed=3, scheme="abft")   # `vhls build --inject acc:0.01:3 --tolerance abft`
 
-The hook sits between the MAC array's accumulators and requantisation (dense.py): the main array's chunk goes
-through its fault injector (fault.py; replica 0 of the stream in `vhls.noise.inject`), then the scheme:
+The hook sits between the MAC array's accumulators and requantisation (dense.py; a conv stage is the same dense
+stage behind its window unit, conv.py, so every window vector is one vector of the stage's stream): the main
+array's chunk goes through its fault injector (fault.py; replica 0 of layer l's stream in `vhls.noise.inject`, l
+counting the MAC stages), then the scheme:
   tmr   two more MAC arrays with their own fault streams (replicas 1, 2) and a registered bitwise vote (tmr.py)
   ant   a fault-free reduced-precision replica and a registered threshold decision (ant.py); the per-layer
         thresholds are fixed at build time (`resolve`): calibrated on the model's `calibration` data by default
   abft  a checksum neuron and a checker with 16-bit counters abft_checked / abft_errors (abft.py); the top level
-        shows bit 0 of each as stageK_abft_checked / stageK_abft_errors (a toggle per vector checked / flagged).
-        abft:R (retries=R): the stage also re-executes a flagged vector up to R times (recompute.py); the
-        counters then count attempts
+        shows bit 0 of each as stageK_abft_checked / stageK_abft_errors (a toggle per vector checked / flagged;
+        K: the stage's place in the chain, as in its name, e.g. conv2). abft:R (retries=R): the stage also
+        re-executes a flagged vector up to R times (recompute.py); the counters then count attempts. Dense
+        stages only: a conv stage's vectors come from its window unit one position at a time, and the recompute
+        loop (its replay buffer, plan.StagePlan.attempt_cycles) is built and timed for whole input vectors
 The registered vote (1 cycle) / decision (2) add `stages` cycles between the accumulators and requantisation
 (plan.py).
 The expected (noisy) outputs are `vhls.noise.tolerance.protect` run on `vhls.noise.golden.forward` (see `golden`).
 """
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +33,7 @@ from vhls.backends.nn.ant import ANT
 from vhls.backends.nn.fault import FaultInjector
 from vhls.backends.nn.mac import MACArray
 from vhls.backends.nn.plan import StagePlan
-from vhls.backends.nn.recognise import Network
+from vhls.backends.nn.recognise import DenseLayer, Network
 from vhls.backends.nn.tmr import TMR, feed
 from vhls.ir.errors import VhlsError
 
@@ -47,6 +51,7 @@ class NoiseOptions:
     threshold: str = "cal"  # ant: "cal", "worst" or integers "T" / "T1,T2,..." (tolerance.ant_thresholds)
     thresholds: tuple[int, ...] | None = None  # ant: per layer, in accumulator raw units, once resolved
     retries: int = 0  # abft: re-executions of a flagged vector (0: flag only)
+    units: tuple[int, ...] | None = field(default=None, compare=False)  # DenseLayer.index per MAC stage (resolve)
 
     def __post_init__(self) -> None:
         if self.scheme is not None and self.scheme not in SCHEMES:
@@ -102,14 +107,15 @@ class NoiseOptions:
         return NoiseOptions(rate, seed, scheme, bits, thresh, retries=retries)
 
     def validate(self, net: Network) -> None:
-        """VhlsError unless every stage can take these options (dense stages; ABFT: exact accumulation)."""
-        from vhls.noise.golden import require_dense
+        """VhlsError unless every stage can take these options (ABFT: exact accumulation; recompute: dense)."""
         from vhls.noise.tolerance import checksum_weights
 
-        require_dense(net)
         if self.scheme == "abft":
             for ly in net.layers:
                 checksum_weights(ly)
+                if self.retries and ly.window is not None:
+                    raise VhlsError(f"--tolerance abft:{self.retries}: recompute is for dense stages only, and "
+                                    f"`{net.name}` has {ly.kind} stage {ly.name}; use abft (flags only)")
 
     def resolve(self, net: Network, model: Any = None) -> "NoiseOptions":
         """Validated options with ANT's per-layer thresholds fixed (kept when already fixed, as in a rebuild from
@@ -117,22 +123,29 @@ class NoiseOptions:
         from vhls.noise.tolerance import ant_thresholds, threshold_spec
 
         self.validate(net)
+        units = tuple(ly.index for ly in net.layers)
         if self.scheme != "ant":
-            return self
+            return replace(self, units=units)
         if self.thresholds is not None:
             if len(self.thresholds) != len(net.layers):
                 raise VhlsError(f"ant: {len(self.thresholds)} thresholds for the {len(net.layers)} layers of "
                                 f"`{net.name}`")
-            return self
+            return replace(self, units=units)
         cal = getattr(model, "calibration", None)
         x_cal = None
         if cal is not None:
             x_cal = np.asarray(model.quantise_input(cal)).reshape(len(cal), -1).astype(np.int64)
-        return replace(self, thresholds=tuple(ant_thresholds(net, self.bits, threshold_spec(self.threshold), x_cal)))
+        return replace(self, units=units,
+                       thresholds=tuple(ant_thresholds(net, self.bits, threshold_spec(self.threshold), x_cal)))
+
+    def layer(self, ly: DenseLayer) -> int:
+        """The number of MAC stage `ly` (its place in Network.layers): its fault streams and ANT threshold."""
+        return ly.index if self.units is None else self.units.index(ly.index)
 
     def to_json(self) -> dict:
         d = asdict(self)
         d["thresholds"] = None if self.thresholds is None else list(self.thresholds)
+        del d["units"]  # derived from the network
         return d
 
     @staticmethod
@@ -140,7 +153,8 @@ class NoiseOptions:
         if d is None:
             return None
         t = d.get("thresholds")
-        return NoiseOptions(**{**d, "thresholds": None if t is None else tuple(int(v) for v in t)})
+        return NoiseOptions(**{**{k: v for k, v in d.items() if k != "units"},
+                               "thresholds": None if t is None else tuple(int(v) for v in t)})
 
     def describe(self) -> str:
         inj = f"acc bit flips at rate {self.rate:g}, seed {self.seed}" if self.rate is not None else "no injection"
@@ -189,22 +203,23 @@ def attach(m: Module, noise: NoiseOptions, pl: StagePlan, mac: MACArray, stage: 
     (`noise.stages` cycles after the MAC array's). `stage` carries the status ports; issue_nf / issue_sf are the
     neuron and synapse folds being issued (for ABFT's checksum ROM)."""
     ly = pl.layer
+    k = noise.layer(ly)
     assert pl.hook_stages == noise.stages, "plan the stages with hook_stages=noise.stages"
     acc: Value = mac.o_acc
     valid: Value = mac.o_valid
     if noise.rate is not None:
-        m.submodules.fault0 = inj = FaultInjector(pl.pe, ly.acc_type, *_stream(noise, ly.index, 0))
+        m.submodules.fault0 = inj = FaultInjector(pl.pe, ly.acc_type, *_stream(noise, k, 0))
         m.d.comb += [inj.i_valid.eq(mac.o_valid), inj.i_acc.eq(acc)]
         acc = inj.o_acc
     if noise.scheme == "tmr":
-        faults = [_stream(noise, ly.index, r) for r in (1, 2)] if noise.rate is not None else []
+        faults = [_stream(noise, k, r) for r in (1, 2)] if noise.rate is not None else []
         m.submodules.tmr = tmr = TMR(pl.pe, pl.simd, ly.in_type, ly.w_type, ly.acc_type, ly.prod_q, faults)
         feed(m, tmr, mac)
         m.d.comb += tmr.i_acc.eq(acc)
         acc, valid = tmr.o_acc, tmr.o_valid
     elif noise.scheme == "ant":
         assert noise.thresholds is not None, "resolve the options first (NoiseOptions.resolve)"
-        m.submodules.ant = ant = ANT(ly, pl.pe, pl.simd, noise.bits, noise.thresholds[ly.index])
+        m.submodules.ant = ant = ANT(ly, pl.pe, pl.simd, noise.bits, noise.thresholds[k])
         feed(m, ant, mac)
         m.d.comb += ant.i_acc.eq(acc)
         acc, valid = ant.o_acc, ant.o_valid
@@ -234,15 +249,15 @@ def golden(net: Network, noise: NoiseOptions, raw: np.ndarray) -> tuple[np.ndarr
 
 
 def injected(net: Network, noise: NoiseOptions, vectors: int | list[int]) -> list[np.ndarray]:
-    """Faults injected into the main array per stage and stream position (the first `vectors` positions after
-    reset: one count for all stages, or one per stage, e.g. the attempts each stage ran with recompute)."""
+    """Faults injected into the main array per stage and stream position (the first positions after reset: those
+    of `vectors` inputs (a conv stage runs a position per window), or a count per stage, e.g. the attempts each
+    stage ran with recompute)."""
     from vhls.noise.inject import flips
 
-    n = vectors if isinstance(vectors, list) else [vectors] * len(net.layers)
+    n = vectors if isinstance(vectors, list) else [vectors * ly.vectors for ly in net.layers]  # conv: per window
     if noise.rate is None:
         return [np.zeros(v, dtype=np.int64) for v in n]
-    return [(flips(net, noise.rate, noise.seed, ly.index, 0, v) >= 0).sum(axis=1)
-            for ly, v in zip(net.layers, n, strict=True)]
+    return [(flips(net, noise.rate, noise.seed, k, 0, v) >= 0).sum(axis=1) for k, v in enumerate(n)]
 
 
 def report(net: Network, stages: list[StagePlan], noise: NoiseOptions) -> dict:
@@ -267,9 +282,10 @@ def abft_summary(net: Network, noise: NoiseOptions, flagged: list[list[int]], ve
            "single_fault": len(single), "single_fault_flagged": caught, "false_alarms": false}
     if isinstance(vectors, list):
         return out
-    # whole vectors (all stages) with exactly one injected fault: flagged by some stage?
-    ones = np.flatnonzero(sum(counts) == 1)
-    any_flag = set().union(*map(set, flagged)) if flagged else set()
+    # whole vectors (all stages, all windows of a conv stage) with exactly one injected fault: flagged by some stage?
+    per = [ly.vectors for ly in net.layers]
+    ones = np.flatnonzero(sum(c.reshape(vectors, p).sum(axis=1) for c, p in zip(counts, per, strict=True)) == 1)
+    any_flag = {v // p for f, p in zip(flagged, per, strict=True) for v in f}
     return {**out, "single_fault_vectors": len(ones),
             "single_fault_vectors_flagged": sum(int(v) in any_flag for v in ones)}
 

@@ -7,11 +7,14 @@ exactly B beats long is dropped whole — a short one at its early tlast, a long
 tlast — and the sticky `error` output rises (cleared by rst only). The next packet is then received normally
 (drop to resync).
 
-Serialiser: whole vectors in, B beats out (tlast on the last, unused high bits zero). A vector goes straight into
-the shift register when that is free (or its last beat leaves in the same cycle), else into a holding register
-(a skid buffer) that feeds the shift register later; so `i.ready` is just "holding register empty", a flip-flop,
-and the top level's m_axis_tready does not reach back into the stages. A beat per cycle is sustained, and an idle
-serialiser sends a vector's first beat the cycle after it takes it.
+Serialiser: whole vectors in, B beats out (tlast on the last, unused high bits zero). With B >= 2 a vector always
+enters a holding register first (so `i.ready` is "holding register empty", a flip-flop, and m_axis_tready does not
+reach back into the stages) and moves into the shift register when that is free or its last beat leaves in the same
+cycle: each shift-register bit then chooses between two flip-flops under one LUT of four flip-flops and the port's
+ready, not the upstream valid (B >= 2 beats leave time to refill the holding register, so a beat per cycle is
+sustained; an idle serialiser sends a vector's first beat two cycles after it takes it, port.py counts that).
+With B == 1 the shift register is the output register and loads straight from the input (a holding register
+behind it as a skid buffer), so a vector per cycle is sustained and the first beat leaves the next cycle.
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal
@@ -98,6 +101,8 @@ class Serialiser(wiring.Component):
         sent = self.o.valid & self.o.ready
         free = ~busy | (self.o.ready & last)  # the shift register may load this cycle
         take = self.i.valid & ~held
+        direct = take if f.beats == 1 else 0  # B == 1: straight from the input when nothing is held
+        load = free & (held | direct)
         m.d.comb += [
             self.o.payload.data.eq(shift[:bb]),
             self.o.payload.last.eq(last),
@@ -108,9 +113,13 @@ class Serialiser(wiring.Component):
             with m.If(last):
                 m.d.sync += [ptr.eq(0), busy.eq(0), last.eq(f.beats == 1)]
             with m.Else():
-                m.d.sync += [ptr.eq(ptr + 1), shift.eq(shift[bb:]), last.eq(ptr == f.beats - 2)]
-        with m.If(free & (held | take)):
-            m.d.sync += [shift.eq(Mux(held, hold, self.i.payload)), busy.eq(1), held.eq(0)]
+                m.d.sync += [ptr.eq(ptr + 1), last.eq(ptr == f.beats - 2)]
+        with m.If(~busy | self.o.ready):  # the beat on the port is sent or invalid: move on
+            m.d.sync += shift.eq(Mux(load, hold if f.beats > 1 else Mux(held, hold, self.i.payload), shift[bb:]))
+        with m.If(load):
+            m.d.sync += [busy.eq(1), held.eq(0)]
         with m.Elif(take):
-            m.d.sync += [hold.eq(self.i.payload), held.eq(1)]
+            m.d.sync += held.eq(1)
+        with m.If(~held):  # an empty holding register samples the input (held says whether it counts)
+            m.d.sync += hold.eq(self.i.payload)
         return m

@@ -47,8 +47,9 @@ def _ports(net: Network, noise: NoiseOptions | None, ports: Ports | None) -> dic
         "m_axis_tready": In(1),
         "m_axis_tlast": Out(1),
         **({} if ports is None else {"s_axis_error": Out(1)}),  # sticky: a packet with tlast misplaced
-        # fault tolerance status (protect.py), e.g. stage0_abft_errors: bit 0 of a stage's error counter
-        **{f"stage{k}_{n}": p for k in range(len(net.chain)) for n, p in top_ports(noise).items()},
+        # fault tolerance status (protect.py), e.g. stage0_abft_errors: bit 0 of a MAC stage's error counter
+        **{f"stage{k}_{n}": p for k, u in enumerate(net.chain) if isinstance(u, DenseLayer)
+           for n, p in top_ports(noise).items()},
     }
 
 
@@ -100,7 +101,12 @@ class NNTop(wiring.Component):
                     m.submodules[f"pixels{k}"] = col
                     wiring.connect(m, src, col.i)
                     src = col.o
-                blk = ConvStage(plans[id(u)], ppb) if isinstance(u, DenseLayer) else PoolStage(u, ppb)
+                if isinstance(u, DenseLayer):
+                    blk = ConvStage(plans[id(u)], ppb, self.noise)
+                    for n in top_ports(self.noise):
+                        m.d.comb += getattr(self, f"stage{k}_{n}").eq(getattr(blk, n)[0])
+                else:
+                    blk = PoolStage(u, ppb)
             m.submodules[f"stage{k}"] = blk
             if src is None:
                 first = blk

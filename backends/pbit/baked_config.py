@@ -28,10 +28,13 @@ class BakedConfig:
     step_bits: int = 16
     read_bits: int = 32  # sigma read port width, and spins per cycle of the energy pass
     share: int = 32  # spins per xorshift32 generator (vhls.anneal.rng.bits)
+    interleave: int = 1  # C-slow factor k: k independent reads share the logic on alternate cycles (1 or 2)
 
     def __post_init__(self) -> None:
         if self.n < 1 or len(self.h) != self.n or self.read_bits < 1 or not 1 <= self.share <= 32:
             raise VhlsError(f"bad baked p-bit array: n {self.n}, read_bits {self.read_bits}, share {self.share}")
+        if self.interleave not in (1, 2):
+            raise VhlsError(f"baked p-bit array: --interleave must be 1 or 2, not {self.interleave}")
         for i, j, w in self.edges:
             if not (0 <= i < j < self.n and w):
                 raise VhlsError(f"bad baked edge ({i}, {j}, {w}): need 0 <= i < j < n and J != 0")
@@ -79,9 +82,16 @@ class BakedConfig:
         w = np.abs(self.matrix()).sum(axis=1) + 2 * np.abs(np.array(self.h, dtype=np.int64))
         return signed_bits(int(w.sum()))
 
+    @property
+    def reads_per_run(self) -> int:
+        return self.interleave
+
     def cycles_per_read(self, steps: int) -> int:
-        """From the cycle after `start` to `done`: set-up, one cycle per step, the energy pass."""
-        return SETUP + steps + self.read_words + DRAIN
+        """From the cycle after `start` to `done`: set-up, one cycle per step, the energy pass. Interleaved
+        (k = 2), every phase takes k cycles and the energy pass's pipeline drain is rounded up to whole
+        k-cycle slots; all k reads of the run finish together, so this is each read's latency."""
+        k = self.interleave
+        return k * (SETUP + steps + self.read_words + 1 + -(-(DRAIN - 1) // k))
 
     def check_problem(self, J: np.ndarray, h: np.ndarray) -> None:
         if not (np.array_equal(J, self.matrix()) and np.array_equal(h, np.array(self.h))):

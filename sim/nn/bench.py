@@ -148,8 +148,9 @@ async def stream_vectors(dut) -> None:
     limit = 1000 + 4 * (len(inputs) + cfg["throughput_vectors"] + 4) * (cfg["predicted_cycles"] + cfg["latency"])
     limit *= 1 + cfg.get("abft_retries", 0)  # recompute: an attempt per retry
     t0 = get_sim_time("ns")
+    stages = cfg.get("abft_stages", list(range(len(flags))))  # chain index of each MAC stage (its port name)
     for s, log in enumerate(flags):
-        cocotb.start_soon(_watch_flags(dut, f"stage{s}_abft", log, checks[s], [t0]))
+        cocotb.start_soon(_watch_flags(dut, f"stage{stages[s]}_abft", log, checks[s], [t0]))
 
     # Phase 2 first on an idle design: latency of the first vector and back-to-back throughput.
     k = cfg["throughput_vectors"]

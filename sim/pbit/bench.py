@@ -1,7 +1,8 @@
 """cocotb bench: load J/h from the job file, run each seed, record e2 trace, final spins and cycles.
 Dense arrays take J entry by entry and show sigma on one port; sparse ones take packed adjacency words and
 are read through `rd_addr` / `rd_data`; baked ones load nothing, are read the same way and report the final
-e2 instead of a trace."""
+e2 instead of a trace; an interleaved baked array (k = 2) runs two reads per `start` (seeds[0::2]; thread 1
+is seeded by the array itself) and shows thread 1 on `e2_1` / `rd_data1`."""
 
 import json
 import os
@@ -50,15 +51,18 @@ async def _load(dut: object, job: dict) -> None:
     dut.h_we.value = 0
 
 
-async def _read_sigma(dut: object, job: dict) -> int:
+async def _read_sigma(dut: object, job: dict, threads: int = 1) -> list[int]:
+    """Final spins of each thread (one unless the baked array is interleaved)."""
     if job["arch"] == "dense":
-        return dut.sigma.value.to_unsigned()
-    sigma = 0
+        return [dut.sigma.value.to_unsigned()]
+    ports = [dut.rd_data, *(getattr(dut, f"rd_data{t}") for t in range(1, threads))]
+    sigma = [0] * threads
     for a in range(job["read_words"]):
         _set(dut, "rd_addr", a)
         await _tick(dut)
         await ReadOnly()
-        sigma |= dut.rd_data.value.to_unsigned() << (a * job["read_bits"])
+        for t, port in enumerate(ports):
+            sigma[t] |= port.value.to_unsigned() << (a * job["read_bits"])
         await RisingEdge(dut.clk)  # leave the read-only phase before driving rd_addr again
     return sigma
 
@@ -78,7 +82,8 @@ async def run_job(dut: object) -> None:
     for name in ("steps", "n_rnd", "i0_min", "i0_max", "i0_delta"):
         getattr(dut, name).value = job[name]
     runs = []
-    for seed in job["seeds"]:
+    threads = job.get("interleave", 1)
+    for seed in job["seeds"][::threads]:
         dut.seed.value = seed
         dut.start.value = 1
         await _tick(dut)
@@ -93,9 +98,13 @@ async def run_job(dut: object) -> None:
                 break
             await _tick(dut)
             cycles += 1
-        e2 = dut.e2.value.to_signed() if job["arch"] == "baked" else None
+        if job["arch"] == "baked":
+            e2 = [dut.e2.value.to_signed(), *(getattr(dut, f"e2_{t}").value.to_signed() for t in range(1, threads))]
+        else:
+            e2 = [None]
         await _tick(dut)
-        sigma = await _read_sigma(dut, job)
-        bits = [(sigma >> i) & 1 for i in range(job["n"])]
-        runs.append({"seed": seed, "trace": trace, "sigma": bits, "cycles": cycles, "e2": e2})
+        sigmas = await _read_sigma(dut, job, threads)
+        for t, sigma in enumerate(sigmas):
+            bits = [(sigma >> i) & 1 for i in range(job["n"])]
+            runs.append({"thread": t, "trace": trace, "sigma": bits, "cycles": cycles, "e2": e2[t]})
     Path(os.environ["PBIT_OUT"]).write_text(json.dumps(runs))

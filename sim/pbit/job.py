@@ -21,6 +21,7 @@ def make_job(
 ) -> dict:
     if isinstance(cfg, BakedConfig):  # J and h are in the logic: nothing to load
         load = {"arch": "baked", "read_bits": cfg.read_bits, "read_words": cfg.read_words}
+        load["interleave"] = cfg.interleave  # reads per run: seeds[0::k] start runs, the rest are derived
         hh = []
     elif isinstance(cfg, SparseConfig):  # every word is written: the memories are not cleared by reset
         load = {"arch": "sparse", "words": [[u, a, w] for u, mem in enumerate(pack(cfg, J)) for a, w in enumerate(mem)]}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vhls.anneal.rng import trial_seed
 from vhls.anneal.ssa import SSAParams
 from vhls.backends.pbit.baked_config import BakedConfig
 from vhls.backends.pbit.config import PBitConfig
@@ -61,7 +62,9 @@ def run_rtl(
     build_dir: str | Path | None = None,
 ) -> list[RtlRun]:
     """Generate Verilog (dense, sparse or baked array, by the config type), build it, and run every seed in one
-    simulation (J/h loaded once)."""
+    simulation (J/h loaded once). An interleaved baked array (k = 2) runs seeds k at a time: seeds[k r + t] must
+    be rng.trial_seed(seeds[k r], t) (as `vhls anneal`'s trial seeds are); an odd last seed runs with its pair's
+    second read discarded."""
     from cocotb_tools.runner import get_results, get_runner
 
     if sim not in simulators():
@@ -69,6 +72,10 @@ def run_rtl(
     cfg.check_params(p.n_rnd, p.i0_min, p.i0_max, p.i0_delta, p.frac_bits, steps)
     if isinstance(cfg, BakedConfig):
         cfg.check_problem(J, h)
+        k = cfg.interleave
+        for i, s in enumerate(seeds):
+            if k > 1 and s != trial_seed(seeds[i - i % k], i % k):
+                raise VhlsError(f"interleaved run: seed {i} must be trial_seed(seed {i - i % k}, {i % k})")
     else:
         cfg.check_problem(int(np.abs(J).max(initial=0)), int(np.abs(h).max(initial=0)))
     with contextlib.ExitStack() as stack:
@@ -103,6 +110,7 @@ def run_rtl(
         if failed or not res_file.is_file():
             raise VhlsError(f"cocotb bench failed, see {out / 'test.log'}")
         runs = json.loads(res_file.read_text())
+    runs = [dict(r, seed=int(s)) for r, s in zip(runs, seeds, strict=False)]  # drops an unpaired second read
     return [
         RtlRun(
             r["seed"],

@@ -90,6 +90,23 @@ def test_baked_arch_builds_and_matches_golden(graph_file: Path, tmp_path: Path, 
     assert _load_build(out)[2] == {}
 
 
+def test_interleaved_baked_arch_matches_golden(graph_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    if "icarus" not in simulators():
+        pytest.skip("icarus not installed")
+    common = [str(graph_file), "--steps", "30", "--trials", "3", "--arch", "baked", "--interleave", "2"]
+    assert main([*common, "--engine", "rtl", "--build", str(tmp_path / "k2"), "--fmax", "100"]) == 0
+    rtl = capsys.readouterr().out
+    assert main([*common, "--fmax", "100"]) == 0  # 3 trials: the second run's second read is discarded
+    gold = capsys.readouterr().out
+    for key in ("cut:", "hardware:"):
+        line = [x for x in rtl.splitlines() if key in x]
+        assert line and line == [x for x in gold.splitlines() if key in x]
+    # 2 x (3 set-up + 30 steps + settle + 1 word + 2 drain slots)
+    assert "hardware: 74 cycles per run of 2 interleaved reads" in rtl and "37 cycles = 0.37 us per read" in rtl
+    assert main([str(graph_file), "--trials", "1", "--interleave", "2"]) == 2
+    assert "--interleave is an option of --arch baked" in capsys.readouterr().err
+
+
 def test_ising_file_and_quantize(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     p = tmp_path / "m.ising"
     p.write_text("p ising 3\nj 1 2 0.5\nj 2 3 -1.5\nh 1 0.25\n")

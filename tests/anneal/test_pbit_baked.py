@@ -26,24 +26,33 @@ def random_ising(seed: int, n: int, top: int = 3, density: float = 0.5) -> tuple
     return J + J.T, r.integers(-top, top + 1, n)
 
 
-def check_bit_exact(cfg: BakedConfig, p: ssa.SSAParams, steps: int, sim: str) -> None:
+def check_bit_exact(cfg: BakedConfig, p: ssa.SSAParams, steps: int, sim: str, reads: int = 2) -> None:
+    """`reads` golden reads (trial seeds, so interleaved pairs share a run) against the RTL."""
     J, h = cfg.matrix(), np.array(cfg.h)
-    seeds = [rng.trial_seed(11, t) for t in range(2)]
+    seeds = [rng.trial_seed(11, t) for t in range(reads)]
     gold = ssa.run_ssa(J, h, p, steps, seeds, share=cfg.share)
     runs = run_rtl(cfg, J, h, p, steps, seeds, sim=sim)
+    assert len(runs) == reads
     for k, run in enumerate(runs):
+        assert run.seed == seeds[k]
         assert run.spins.tolist() == gold.spins[k].tolist()
         assert run.e2 == gold.final_e2[k]
-        assert run.cycles == cfg.cycles_per_read(steps) == SETUP + steps + cfg.read_words + DRAIN
+        assert run.cycles == cfg.cycles_per_read(steps)
+        if cfg.interleave == 1:
+            assert run.cycles == SETUP + steps + cfg.read_words + DRAIN
+        else:  # every phase twice, the energy pass's 3-cycle drain in two 2-cycle slots
+            assert run.cycles == 2 * (SETUP + steps + cfg.read_words + 1 + 2)
 
 
-def test_verilog_is_deterministic(tmp_path: Path) -> None:
+@pytest.mark.parametrize("k", [1, 2])
+def test_verilog_is_deterministic(tmp_path: Path, k: int) -> None:
     J, h = random_ising(1, 6)
     code = (
         "import numpy as np; from vhls.backends.pbit import *; "
-        f"print(to_verilog(BakedConfig.from_problem(np.array({J.tolist()}), np.array({h.tolist()}))), end='')"
+        f"print(to_verilog(BakedConfig.from_problem(np.array({J.tolist()}), np.array({h.tolist()}), "
+        f"interleave={k})), end='')"
     )
-    a = to_verilog(BakedConfig.from_problem(J, h))
+    a = to_verilog(BakedConfig.from_problem(J, h, interleave=k))
     b = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert a == b and "module pbit_baked" in a and "src =" not in a
 
@@ -89,24 +98,38 @@ def test_a_different_problem_is_refused() -> None:
         cfg.check_problem(J, h + 1)
 
 
-# (n, weight range, share, read bits): +-1 weights; multi-bit weights and h; a generator per spin; 1-bit reads
-@pytest.mark.parametrize(("n", "top", "share", "read_bits"), [(12, 1, 32, 32), (9, 3, 4, 4), (7, 2, 1, 3)])
-def test_icarus_bit_exact_ising(n: int, top: int, share: int, read_bits: int) -> None:
+# (n, weight range, share, read bits, k): +-1 weights; multi-bit weights and h; a generator per spin; 1-bit
+# reads; the first two again interleaved (k = 2: two reads per run, the second seeded by the array)
+@pytest.mark.parametrize(
+    ("n", "top", "share", "read_bits", "k"),
+    [(12, 1, 32, 32, 1), (9, 3, 4, 4, 1), (7, 2, 1, 3, 1), (12, 1, 32, 32, 2), (9, 3, 4, 4, 2)],
+)
+def test_icarus_bit_exact_ising(n: int, top: int, share: int, read_bits: int, k: int) -> None:
     needs("icarus")
     J, h = random_ising(n, n, top)
-    cfg = BakedConfig.from_problem(J, h, frac_bits=4, share=share, read_bits=read_bits)
-    check_bit_exact(cfg, ssa.SSAParams.linear(3, 2, 20, 30, frac_bits=4), 30, "icarus")
+    cfg = BakedConfig.from_problem(J, h, frac_bits=4, share=share, read_bits=read_bits, interleave=k)
+    check_bit_exact(cfg, ssa.SSAParams.linear(3, 2, 20, 30, frac_bits=4), 30, "icarus", reads=2 * k)
 
 
-def test_icarus_bit_exact_maxcut_and_zero_or_one_step() -> None:
+@pytest.mark.parametrize("k", [1, 2])
+def test_icarus_bit_exact_maxcut_and_zero_or_one_step(k: int) -> None:
     needs("icarus")
     r = np.random.default_rng(4)
     pairs = [(i, j) for i in range(40) for j in range(i + 1, 40) if r.random() < 0.2]
     m = problems.Graph(40, np.array(pairs), np.ones(len(pairs), dtype=np.int64)).to_ising()
-    cfg = BakedConfig.from_problem(m.J, m.h)
+    cfg = BakedConfig.from_problem(m.J, m.h, interleave=k)
     check_bit_exact(cfg, ssa.tuned_params(m.J, 60), 60, "icarus")
     check_bit_exact(cfg, ssa.tuned_params(m.J, 60), 0, "icarus")
-    check_bit_exact(cfg, ssa.tuned_params(m.J, 60), 1, "icarus")
+    check_bit_exact(cfg, ssa.tuned_params(m.J, 60), 1, "icarus", reads=3 if k == 2 else 2)
+
+
+def test_interleaved_seeds_must_pair_up() -> None:
+    J, h = random_ising(3, 4)
+    cfg = BakedConfig.from_problem(J, h, interleave=2)
+    with pytest.raises(VhlsError, match="trial_seed"):
+        run_rtl(cfg, J, h, ssa.SSAParams.linear(3, 2, 20, 30), 4, [1, 2])
+    with pytest.raises(VhlsError, match="interleave"):
+        BakedConfig.from_problem(J, h, interleave=3)
 
 
 @pytest.mark.slow
@@ -119,10 +142,13 @@ def test_g1_800_spins_baked_bit_exact(sim: str, gset_dir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_g11_800_spins_baked_bit_exact_icarus(gset_dir: Path) -> None:
-    """800 spins as built by `vhls anneal G11.txt --arch baked` (G1's heaps take Icarus/Verilator far longer)."""
+@pytest.mark.parametrize("k", [1, 2])
+def test_g11_800_spins_baked_bit_exact_icarus(gset_dir: Path, k: int) -> None:
+    """800 spins as built by `vhls anneal G11.txt --arch baked [--interleave 2]` (G1's heaps take Icarus/Verilator
+    far longer)."""
     needs("icarus")
     m = problems.read_gset(gset_dir / "G11.txt").to_ising()
     steps = 100
     p = ssa.auto_params(m.J, steps)
-    check_bit_exact(BakedConfig.from_problem(m.J, m.h, i0_bits=max(2, p.i0_max.bit_length())), p, steps, "icarus")
+    cfg = BakedConfig.from_problem(m.J, m.h, i0_bits=max(2, p.i0_max.bit_length()), interleave=k)
+    check_bit_exact(cfg, p, steps, "icarus")

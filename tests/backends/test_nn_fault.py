@@ -133,3 +133,23 @@ def test_protected_designs_pass_yosys_check_and_lint(scheme: str) -> None:
     check_design(text, d.name)  # raises on a failed check
     assert ("keep_hierarchy" in text) == (scheme == "tmr")  # TMR replicas must survive synthesis
     assert "fault0" in text
+
+
+def test_conv_net_options_number_the_mac_stages() -> None:
+    """A conv net's MAC stages are numbered by Network.layers (fault streams, ANT thresholds, stats) and its status
+    pins by their place in the chain; pools get none. design.json leaves the numbering out (it is derived)."""
+    from nn_cnn_nets import chained_cnn
+
+    from vhls.backends.nn import design
+    from vhls.backends.nn.protect import NoiseOptions
+    from vhls.backends.nn.top import _ports
+
+    d = design(chained_cnn(), 32, noise=NoiseOptions(0.01, 2, "ant", threshold="5,6,7"))
+    assert [u.name for u in d.net.chain] == ["conv0", "conv1", "maxpool2", "dense3"]
+    assert d.noise.units == (0, 1, 3) and [d.noise.layer(ly) for ly in d.net.layers] == [0, 1, 2]
+    assert d.noise.thresholds == (5, 6, 7) and "units" not in d.noise.to_json()
+    assert NoiseOptions.from_json(d.noise.to_json()) == d.noise
+    assert [s["threshold"] for s in d.report()["noise"]["overhead"]["stages"]] == [5, 6, 7]
+    a = design(chained_cnn(), 32, noise=NoiseOptions(0.01, 2, "abft"))
+    pins = sorted(n for n in _ports(a.net, a.noise, None) if "abft" in n)
+    assert pins == [f"stage{k}_abft_{p}" for k in (0, 1, 3) for p in ("checked", "errors")]

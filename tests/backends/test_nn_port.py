@@ -23,7 +23,7 @@ def test_framing_packs_whole_elements() -> None:
     assert p is not None
     assert (p.i.per_beat, p.i.beats, p.i.tdata_bits) == (3, 2, 18)  # 3 elements of 6 bits; 20 bits would split one
     assert (p.o.per_beat, p.o.beats, p.o.tdata_bits) == (1, 3, 16)
-    assert p.beats == 3 and p.latency == 4
+    assert p.beats == 3 and p.latency == 2 + 2 + 1  # + the serialiser's holding register (3 output beats)
     assert ports(None, 5, fixed(6, 2), 3, fixed(16, 6)) is None
     wide = ports(1000, 5, fixed(6, 2), 3, fixed(16, 6))
     assert wide is not None and wide.i == Framing(5, 6, 5) and wide.o.beats == 1  # never wider than the vector
@@ -49,7 +49,7 @@ def test_report_ii_latency_and_pins() -> None:
     narrow = design(two_layer(), "6x8,4x6", port_width=8).report()  # 8 input beats, 4 output beats
     assert wide["total"]["predicted_cycles_per_inference"] == 1  # fully parallel MAC stages
     assert narrow["total"]["predicted_cycles_per_inference"] == 8  # the input beats bound it
-    assert narrow["total"]["latency"] == wide["total"]["latency"] + 8 + 2
+    assert narrow["total"]["latency"] == wide["total"]["latency"] + 8 + 2 + 1  # 4 output beats: holding register
     assert wide["pins"] == 8 * 8 + 4 * 6 + 6 + 2 and wide["port_width"] is None
     assert narrow["pins"] == 8 + 6 + 6 + 1 + 2 and narrow["port_width"] == 8  # + s_axis_error
     assert narrow["input"]["beats"] == 8 and narrow["output"]["tdata_bits"] == 6

@@ -145,3 +145,37 @@ def test_recompute_design_passes_yosys_check_and_lint() -> None:
     check_design(text, d.name)
     assert "replay" in text and "commit" in text
     assert design(exact_net(), "2x1,1x3", noise=NoiseOptions(0.01, 1, "abft", retries=3)).verilog() == text
+
+
+@pytest.mark.parametrize("example", ["two_layer", pytest.param("digits_mlp", marks=pytest.mark.slow)])  # ~5 s
+def test_budget_allocation_counts_attempt_cycles(example: str) -> None:
+    """`--parallel B` with abft:R spends the budget on the stages' attempt cycles (beats, folds, pipeline, verdict):
+    the smallest II, then the fewest multipliers, of every (PE, SIMD) combination (brute force) within B."""
+    import itertools
+
+    from vhls.backends.nn.plan import _divisors, _stages, plan
+    from vhls.noise.golden import network
+
+    if example == "two_layer":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from nn_nets import two_layer
+
+        net = network(two_layer())
+    else:
+        from vhls import load
+
+        net = network(load(Path(__file__).resolve().parents[2] / "examples" / "digits_mlp.py"))
+    hook = NoiseOptions(None, 0, "abft", retries=2).stages
+    combos = []
+    for pairs in itertools.product(*[[(pe, s) for pe in _divisors(ly.n_out) for s in _divisors(ly.n_in)]
+                                     for ly in net.layers]):
+        st = _stages(net, pairs, hook, True)
+        combos.append((max(s.cycles for s in st), sum(s.multipliers for s in st)))
+    for budget in (len(net.layers), 8, 20, 64):
+        got = plan(net, budget, hook, 0, True)
+        key = (max(s.cycles for s in got), sum(s.multipliers for s in got))
+        assert key == min(c for c in combos if c[1] <= budget), budget
+    # the budget search without recompute (fold cycles only) leaves a slower recompute design at some budget
+    unaware = [_stages(net, [(s.pe, s.simd) for s in plan(net, b)], hook, True) for b in (8, 20, 64)]
+    aware = [plan(net, b, hook, 0, True) for b in (8, 20, 64)]
+    assert any(max(s.cycles for s in a) < max(s.cycles for s in u) for a, u in zip(aware, unaware, strict=True))

@@ -165,5 +165,5 @@ def test_serialiser_ready_is_a_flip_flop_and_skids_one_vector() -> None:
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
-    assert taken[:2] == [0, 1] and taken[2] >= 10  # shift register, holding register, then wait for room
+    assert taken[:2] == [0, 2] and taken[2] >= 10  # holding register, on to the shift register, again, then wait
     assert out == [b for w in words for b in _beats(w, f)]

@@ -60,9 +60,11 @@ def test_parse_nextpnr_report() -> None:
 
 def test_does_not_fit_names_resource_and_numbers() -> None:
     dev = FPGAS["ecp5-85k"]
-    msg = _does_not_fit("ecp5-85k", {"dsp": 200, "lut": 10, "io": 344}, dev.capacity, dev.labels)
+    msg = _does_not_fit("ecp5-85k", {"dsp": 200, "lut": 10, "io": 205}, dev.capacity, dev.labels)
     assert msg == "design does not fit on ecp5-85k: dsp (MULT18X18D) 200 needed vs 156 available"
     assert _does_not_fit("ecp5-85k", {"dsp": 156}, dev.capacity, dev.labels) is None
+    pins = _does_not_fit("ecp5-85k", {"io": 206}, dev.capacity, dev.labels)  # the package's bonded pins
+    assert pins == "design does not fit on ecp5-85k: io (TRELLIS_IO) 206 needed vs 205 available"
 
 
 def test_synth_refuses_non_build_folder(tmp_path: Path) -> None:
@@ -114,7 +116,7 @@ def test_tiny_dense_through_ecp5(tmp_path: Path, capsys: pytest.CaptureFixture[s
 @needs_ecp5
 def test_out_of_context_places_a_core_wider_than_the_package(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """48 8-bit inputs and 2 outputs need 400 pins (365 on the package): refused, then placed out of context."""
+    """48 8-bit inputs and 2 outputs need 400 pins (205 bonded on the package): refused, then placed out of context."""
     rng = np.random.default_rng(5)
     w, b = rand_const(rng, fixed(8, 2), 2, 48), rand_const(rng, fixed(8, 2), 2)
     wide = Program("wide", (Param("x", Array(48, fixed(8, 3))),),
@@ -123,11 +125,11 @@ def test_out_of_context_places_a_core_wider_than_the_package(tmp_path: Path,
     build(wide, out, "seq", check=False, vectors=4)
     assert main(["synth", str(out), "--fpga", "ecp5-85k", "--freq", "100"]) == 2
     err = capsys.readouterr().err
-    assert "io (TRELLIS_IO)" in err and "365 available" in err and "--ooc" in err
+    assert "io (TRELLIS_IO)" in err and "205 available" in err and "--ooc" in err
     assert main(["synth", str(out), "--fpga", "ecp5-85k", "--freq", "100", "--ooc"]) == 0
     assert "out of context" in capsys.readouterr().out
     entry = json.loads((out / "synth.json").read_text())["ecp5-85k"]
-    assert entry["fits"] and entry["out_of_context"] and entry["resources"]["io"] > 365 and entry["fmax_mhz"] > 50
+    assert entry["fits"] and entry["out_of_context"] and entry["resources"]["io"] > 205 and entry["fmax_mhz"] > 50
     assert main(["synth", str(out), "--fpga", "ice40-up5k", "--ooc"]) == 2
     assert "ECP5 only" in capsys.readouterr().err
 

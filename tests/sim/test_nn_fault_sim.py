@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
 from nn_nets import dense, rand_const, relu
 
 from vhls.backends.nn import design
+from vhls.backends.nn.abft import weight_parts
 from vhls.backends.nn.emit import golden, make_vectors
 from vhls.backends.nn.protect import NoiseOptions, abft_summary
 from vhls.backends.nn.protect import golden as noise_golden
@@ -38,6 +39,17 @@ def exact_net(seed: int = 0) -> Program:
     body = Let("h", dense(w1, b1, Var("x"), fixed(15, 6), h_t),
                dense(w2, b2, relu(Var("h"), h_t), fixed(18, 9), fixed(8, 3), "RND", "SAT"))
     return Program("exact_net", (Param("x", Array(8, xt)),), body)
+
+
+def wide_net(seed: int = 1) -> Program:
+    """8 -> 6 -> 4 with wide weights: checksum weights of 20 and 36 bits, split over 2 and 3 DSP-sized parts."""
+    rng = np.random.default_rng(seed)
+    xt, h_t = fixed(8, 3), fixed(8, 4)
+    w1, b1 = rand_const(rng, fixed(16, 2), 6, 8), rand_const(rng, fixed(16, 2), 6)
+    w2, b2 = rand_const(rng, fixed(33, 3), 4, 6), rand_const(rng, fixed(12, 5), 4)
+    body = Let("h", dense(w1, b1, Var("x"), fixed(32, 13), h_t),
+               dense(w2, b2, relu(Var("h"), h_t), fixed(44, 10), fixed(8, 3), "RND", "SAT"))
+    return Program("wide_net", (Param("x", Array(8, xt)),), body)
 
 
 THROUGHPUT_VECTORS = 10  # the bench streams these first, then the checked vectors
@@ -117,6 +129,22 @@ def test_abft_recompute_equals_golden_with_retries() -> None:
     clean = golden(d, seq)
     flag_only, _ = noise_golden(d.net, NoiseOptions(0.1, 11, "abft"), seq)
     assert (out == clean).all(axis=1).sum() > (flag_only == clean).all(axis=1).sum()
+
+
+def test_abft_wide_checksum_weights_split_over_dsps() -> None:
+    """Checksum weights wider than a DSP operand are split into parts with their own MAC arrays (abft.py): flags and
+    recomputed outputs still equal the golden model's, with the plan's timing."""
+    from vhls.noise.golden import network
+    from vhls.noise.tolerance import checksum_weights
+
+    assert [len(weight_parts(checksum_weights(ly)[2])) for ly in network(wide_net()).layers] == [2, 3]
+    noise = NoiseOptions(0.1, 7, "abft", retries=2)
+    d = design(wide_net(), PARALLEL, noise=noise)
+    res = verify(d, "icarus", vectors=24, seed=2, throughput_vectors=THROUGHPUT_VECTORS)
+    assert res.ok, (res.summary(), res.first_bad, res.flag_mismatches, res.timing_errors)
+    t, a = res.extra["abft_timing"], res.extra["abft"]
+    assert t["errors"] == 0 and res.latency == t["latency"] and all(s["retries"] > 0 for s in t["stages"])
+    assert a["single_fault"] > 10 and a["single_fault_flagged"] == a["single_fault"] and a["false_alarms"] == 0
 
 
 def test_abft_recompute_fault_free_timing_is_the_plans() -> None:

@@ -29,7 +29,8 @@ def spin_constants(n: int) -> np.ndarray:
 
 
 def trial_seed(seed: int, trial: int) -> int:
-    """Seed of trial t: golden-ratio steps so neighbouring trials differ in many bits."""
+    """Seed of trial t: golden-ratio steps so neighbouring trials differ in many bits. The interleaved baked
+    array (k = 2) started with seed S runs thread t with trial_seed(S, t), so trials 2r and 2r + 1 share a run."""
     return (seed + trial * 0x9E37_79B9) & MASK
 
 

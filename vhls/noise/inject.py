@@ -1,13 +1,15 @@
 """The bit-exact fault stream of the RTL fault injector (backends/nn/fault.py), as golden-model hooks.
 
-Fault site: each dense stage's finished accumulator (bias + Σ products, before requantisation), W = acc width.
+Fault site: each MAC stage's finished accumulator (bias + Σ products, before requantisation), W = acc width.
 
-Stream: per stage l and replica r (0 = the main MAC array; 1, 2 = the extra TMR copies) one xorshift32 generator
+Stream: per MAC stage l (its place in Network.layers) and replica r (0 = the main MAC array; 1, 2 = the extra TMR
+copies) one xorshift32 generator
     x ^= x << 13; x ^= x >> 17; x ^= x << 5        (all mod 2^32; Marsaglia 2003, period 2^32 - 1)
 seeded with s = mix(seed, l, r): a murmur3 `fmix32` of seed·0x9E3779B1 + l·0x85EBCA77 + r·0xC2B2AE3D (mod 2^32),
 replaced by 1 when it is 0 (xorshift's one fixed point). The state is a constant of the generated Verilog.
 
-Order: the stage's outputs in stream order: vector v counted from reset, neuron j = 0..M-1; output element
+Order: the stage's outputs in stream order: vector v counted from reset (a conv stage: window vectors, Ho·Wo per
+image in raster order, as golden.forward's hook sees them), neuron j = 0..M-1; output element
 k = v·M + j uses the state x after k + 1 steps. (The hardware emits PE results per cycle, so it steps PE times
 per chunk: lane p of chunk c sees step c·PE + p + 1.)
 

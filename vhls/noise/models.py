@@ -1,4 +1,4 @@
-"""Statistical noise and fault models for dense MAC stages, each a seeded, deterministic `Fault`.
+"""Statistical noise and fault models for MAC stages (dense and conv), each a seeded, deterministic `Fault`.
 
 A `Fault` is `(layer l, replica r, layer input raw (V, n_in), clean accumulators raw (V, n_out)) -> faulty
 accumulators raw`, wrapped to the accumulator's width W (two's complement), the shape vhls.noise.tolerance
@@ -136,10 +136,10 @@ def _acc_ber(net: Network, level: float, seed: int) -> Fault:
 def faulty_weights(net: Network, level: float, seed: int, replica: int = 0) -> list[np.ndarray]:
     """The stored weights of every layer after `weight_ber` bit flips (raw int64), as replica `replica` holds them."""
     out = []
-    for layer in net.layers:
+    for k, layer in enumerate(net.layers):
         width = layer.w_type.width
         w = np.asarray(layer.weights).astype(np.int64)
-        mask = _flip_masks(_rng(seed, "weight_ber", layer.index, replica), w.shape, width, level)
+        mask = _flip_masks(_rng(seed, "weight_ber", k, replica), w.shape, width, level)
         out.append(wrap(w ^ mask, width) if layer.w_type.signed else (w ^ mask))
     return out
 

@@ -4,7 +4,7 @@ For a model file with a labelled `test_set` (and optionally `variants`: name -> 
 weights, e.g. noise- or SAM-trained), every (variant, scheme, level) point runs the exact golden model
 (`golden.forward`) with the noise model's faults (`models.make`) behind the scheme's hook (`tolerance.protect`) on
 the whole test set and records the top-1 accuracy, and how often the scheme acted (`events`: outputs outvoted by
-TMR, outputs replaced by ANT, vectors flagged by ABFT summed over layers).
+TMR, outputs replaced by ANT, vectors flagged by ABFT summed over layers; a conv stage counts window vectors).
 
 Schemes: those of `tolerance.protect` (none, tmr, ant, abft), exactly as the RTL builds them. ANT's thresholds are
 `tolerance.ant_thresholds` with the build's default, "cal" (per layer, the largest |acc − est| of the fault-free

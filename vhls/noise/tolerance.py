@@ -1,4 +1,4 @@
-"""Tolerance schemes on the accumulators of dense stages: their exact semantics, shared by the RTL
+"""Tolerance schemes on the accumulators of MAC (dense and conv) stages: their exact semantics, shared by the RTL
 (backends/nn/tmr.py, ant.py, abft.py) and the statistical sweeps.
 
     hook, stats = protect(net, scheme, fault, **params)
@@ -43,7 +43,7 @@ from vhls.backends.nn.recognise import DenseLayer, Network
 from vhls.ir import numerics as fx
 from vhls.ir.errors import VhlsError
 from vhls.ir.types import Fixed
-from vhls.noise.golden import AccHook, layer_acc, post, wrap
+from vhls.noise.golden import AccHook, forward, layer_acc, wrap
 
 Fault = Callable[[int, int, np.ndarray, np.ndarray], np.ndarray]
 SCHEMES = ("none", "tmr", "ant", "abft")
@@ -103,12 +103,14 @@ def ant_difference(ly: DenseLayer, acc: np.ndarray, est: np.ndarray) -> np.ndarr
 
 def ant_calibrate(net: Network, x_cal: np.ndarray, bits: int) -> list[int]:
     """Per layer the largest |acc − est| of the fault-free network on the raw calibration inputs `x_cal`."""
-    out, h = [], np.asarray(x_cal)
-    for ly in net.layers:
-        acc = layer_acc(ly, h)
-        d = ant_difference(ly, acc, ant_estimate(ly, h, bits))
-        out.append(int(np.abs(d).max()) if d.size else 0)
-        h = post(ly, acc)
+    out = [0] * len(net.layers)
+
+    def keep(k: int, x: np.ndarray, acc: np.ndarray) -> np.ndarray:
+        d = ant_difference(net.layers[k], acc, ant_estimate(net.layers[k], x, bits))
+        out[k] = int(np.abs(d).max()) if d.size else 0
+        return acc
+
+    forward(net, np.asarray(x_cal), keep)
     return out
 
 
@@ -168,13 +170,14 @@ def checksum_weights(ly: DenseLayer) -> tuple[np.ndarray, int, Fixed]:
 
 def checksum_folds(ly: DenseLayer, pe: int, simd: int) -> int:
     """Neuron folds the RTL checksum neuron spreads its work over: g | gcd(NF, SIMD), so it needs SIMD / g
-    multipliers. Its result must not overtake the main array's last chunk of the previous vector: the largest g
-    with g·SF + latency(SIMD / g) > latency(SIMD) (g = 1 always qualifies)."""
+    multipliers (with g > 1, behind a register after the operand select). Its result must be ready by the main
+    array's last chunk of the vector and must not overtake the last chunk of the previous vector: the largest g with
+    latency(SIMD) < g·SF + its latency <= NF·SF + latency(SIMD) (g = 1 always qualifies)."""
     from vhls.backends.nn.plan import mac_latency
 
     nf, sf = ly.n_out // pe, ly.n_in // simd
-    ok = [g for g in range(1, math.gcd(nf, simd) + 1)
-          if nf % g == 0 and simd % g == 0 and g * sf + mac_latency(simd // g) > mac_latency(simd)]
+    ok = [g for g in range(1, math.gcd(nf, simd) + 1) if nf % g == 0 and simd % g == 0
+          and mac_latency(simd) < g * sf + mac_latency(simd // g) + int(g > 1) <= nf * sf + mac_latency(simd)]
     return max(ok)
 
 
@@ -300,7 +303,7 @@ def overhead(net: Network, scheme: str | None, parallel: list[tuple[int, int]], 
     if scheme == "ant":
         bits = int(params.get("bits", ANT_BITS))
         thresholds = ant_thresholds(net, bits, params.get("thresholds", "worst"))
-    for ly, (pe, simd) in zip(net.layers, parallel, strict=True):
+    for k, (ly, (pe, simd)) in enumerate(zip(net.layers, parallel, strict=True)):
         wx, ww, wa = ly.in_type.width, ly.w_type.width, ly.acc_type.width
         sf = ly.n_in // simd
         s: dict[str, Any] = {"name": ly.name, "multipliers": 0, "multiplier_bits": "", "register_bits": 0,
@@ -309,11 +312,14 @@ def overhead(net: Network, scheme: str | None, parallel: list[tuple[int, int]], 
             s.update(multipliers=2 * pe * simd, multiplier_bits=f"{ww}x{wx}", register_bits=3 * pe * wa)
         elif scheme == "ant":  # the replica's accumulators; acc, estimate, difference, then the decision
             s.update(multipliers=pe * simd, multiplier_bits=f"{min(ww, bits)}x{min(wx, bits)}",
-                     register_bits=5 * pe * wa, threshold=thresholds[ly.index])
-        elif scheme == "abft":
+                     register_bits=5 * pe * wa, threshold=thresholds[k])
+        elif scheme == "abft":  # an accumulator per DSP-sized weight part; checksum, sum and their registers
+            from vhls.backends.nn.abft import weight_parts
+
             _, _, ct = checksum_weights(ly)
             g = checksum_folds(ly, pe, simd)
-            s.update(multipliers=simd // g, multiplier_bits=f"{ct.width}x{wx}", register_bits=4 * wa + 32,
+            s.update(multipliers=simd // g, multiplier_bits=f"{ct.width}x{wx}",
+                     register_bits=(len(weight_parts(ct)) + 3) * wa + 32,
                      rom_bits=ly.n_in * ct.width if g * sf > 1 else 0, checksum_folds=g)
         stages.append(s)
     return {"scheme": scheme, "stages": stages,
