@@ -526,7 +526,7 @@ def section_cost(res: dict) -> list[str]:
                         r.get("ff"),
                         r.get("dsp"),
                         r.get("bram"),
-                        f.get("fmax_mhz"),
+                        fmt(f.get("fmax_mhz")) + (" (out of context)" if f.get("out_of_context") else ""),
                     ]
                 )
             out += table(
