@@ -19,7 +19,7 @@ from vhls.anneal.rng import FALLBACK, spin_constant
 from vhls.backends.pbit.config import PBitConfig
 from vhls.backends.pbit.counter import PBit
 from vhls.backends.pbit.field import FieldTree, tree_or, tree_sum
-from vhls.backends.pbit.schedule import I0Scheduler, run_ports
+from vhls.backends.pbit.schedule import RunSettings, run_ports
 
 
 class PBitArray(wiring.Component):
@@ -48,14 +48,8 @@ class PBitArray(wiring.Component):
         m = Module()
         U, G = c.u, c.groups
 
-        # run settings, latched on start
-        steps = Signal.like(self.steps)
-        n_rnd = Signal.like(self.n_rnd)
-        seed = Signal(32)
-        m.submodules.sched = sched = I0Scheduler(c.i0_bits, c.frac_bits)
-        i0_max = Signal.like(self.i0_max)
-        delta = Signal.like(self.i0_delta)
-        m.d.comb += [sched.i0_min.eq(self.i0_min), sched.i0_max.eq(i0_max), sched.delta.eq(delta)]
+        settings = RunSettings(m, self, c.i0_bits, c.frac_bits)  # latched at start
+        steps, n_rnd, seed, sched = settings.steps, settings.n_rnd, settings.seed, settings.sched
 
         running = Signal()
         init = Signal()
@@ -148,11 +142,7 @@ class PBitArray(wiring.Component):
                 group.eq(0),
                 step.eq(0),
                 e2_acc.eq(0),
-                steps.eq(self.steps),
-                n_rnd.eq(self.n_rnd),
-                seed.eq(self.seed),
-                i0_max.eq(self.i0_max),
-                delta.eq(self.i0_delta),
+                *settings.latch(),
             ]
         with m.If(init):
             m.d.sync += [sigma_next.eq(shifted), group.eq(next_group)]

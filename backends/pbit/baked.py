@@ -33,7 +33,7 @@ from vhls.backends.pbit.baked_config import DRAIN, BakedConfig
 from vhls.backends.pbit.bitheap import heap_sum, signed_operand
 from vhls.backends.pbit.config import signed_bits
 from vhls.backends.pbit.field import tree_sum
-from vhls.backends.pbit.schedule import I0Scheduler, run_ports
+from vhls.backends.pbit.schedule import RunSettings, run_ports
 from vhls.backends.pbit.xorshift import xorshift32
 
 
@@ -60,13 +60,8 @@ class PBitBaked(wiring.Component):
         k = c.interleave
         end = K + -(-(DRAIN - 1) // k) - 1  # the energy pass's last word count (in k-cycle slots)
 
-        # run settings, latched at start
-        steps = Signal.like(self.steps)
-        seed = Signal(32)
-        m.submodules.sched = sched = I0Scheduler(c.i0_bits, c.frac_bits)
-        i0_max = Signal.like(self.i0_max)
-        delta = Signal.like(self.i0_delta)
-        m.d.comb += [sched.i0_min.eq(self.i0_min), sched.i0_max.eq(i0_max), sched.delta.eq(delta)]
+        settings = RunSettings(m, self, c.i0_bits, c.frac_bits, n_rnd=False)  # the noise is in n_pos / n_neg below
+        steps, seed, sched = settings.steps, settings.seed, settings.sched
 
         # control: one flag per phase, each register's next value (`_d`) a comb signal so that groups of
         # spins and lanes of the energy pass can keep their own registered copies (no net reaches all spins)
@@ -116,10 +111,7 @@ class PBitBaked(wiring.Component):
                 done.eq(0),
                 step.eq(0),
                 e2.eq(0),
-                steps.eq(self.steps),
-                seed.eq(self.seed),
-                i0_max.eq(self.i0_max),
-                delta.eq(self.i0_delta),
+                *settings.latch(),
             ]
         with m.If(run if k == 1 else run & ph):
             m.d.sync += step.eq(step + 1)

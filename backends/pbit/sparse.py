@@ -24,7 +24,7 @@ from amaranth.lib.wiring import In, Out
 from vhls.anneal.rng import FALLBACK, spin_constant
 from vhls.backends.pbit.counter import PBit
 from vhls.backends.pbit.field import tree_sum
-from vhls.backends.pbit.schedule import I0Scheduler, run_ports
+from vhls.backends.pbit.schedule import RunSettings, run_ports
 from vhls.backends.pbit.sparse_config import PIPE, SparseConfig
 
 
@@ -54,13 +54,8 @@ class PBitSparse(wiring.Component):
         m = Module()
         U, G, W, L = c.units, c.groups, c.words, c.lanes
 
-        steps = Signal.like(self.steps)
-        n_rnd = Signal.like(self.n_rnd)
-        seed = Signal(32)
-        m.submodules.sched = sched = I0Scheduler(c.i0_bits, c.frac_bits)
-        i0_max = Signal.like(self.i0_max)
-        delta = Signal.like(self.i0_delta)
-        m.d.comb += [sched.i0_min.eq(self.i0_min), sched.i0_max.eq(i0_max), sched.delta.eq(delta)]
+        settings = RunSettings(m, self, c.i0_bits, c.frac_bits)  # latched at start
+        steps, n_rnd, seed, sched = settings.steps, settings.n_rnd, settings.seed, settings.sched
 
         running = Signal()
         init = Signal()
@@ -167,11 +162,7 @@ class PBitSparse(wiring.Component):
                 done.eq(0),
                 k.eq(0),
                 step.eq(0),
-                steps.eq(self.steps),
-                n_rnd.eq(self.n_rnd),
-                seed.eq(self.seed),
-                i0_max.eq(self.i0_max),
-                delta.eq(self.i0_delta),
+                *settings.latch(),
             ]
         with m.If(init):
             m.d.sync += k.eq(k + 1)
