@@ -15,6 +15,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from vhls.backends.nn.pipe import ping_pong_advance
+
 
 class ReplayBuffer(wiring.Component):
     def __init__(self, width: int, beats: int, retries: int) -> None:
@@ -52,13 +54,7 @@ class ReplayBuffer(wiring.Component):
             self.o.valid.eq(sending & Mux(rslot, full[1], full[0]) & ((rptr != 0) | (tries != 0) | self.i_room)),
         ]
         with m.If(self.i.valid & self.i.ready):
-            with m.If(wptr == self.beats - 1):
-                m.d.sync += [wptr.eq(0), wslot.eq(~wslot)]
-                for s in range(2):
-                    with m.If(wslot == s):
-                        m.d.sync += full[s].eq(1)
-            with m.Else():
-                m.d.sync += wptr.eq(wptr + 1)
+            ping_pong_advance(m, wptr, wptr == self.beats - 1, wslot, full, 1)
         with m.If(self.o.valid & self.o.ready):
             with m.If(rptr == self.beats - 1):
                 m.d.sync += [rptr.eq(0), sending.eq(0)]
