@@ -16,13 +16,15 @@ def delay(m: Module, v: Value, n: int, name: str, reset_less: bool = False) -> V
     return v
 
 
-def ping_pong_advance(m: Module, ptr: Signal, end: Value, bank: Signal, full: Sequence[Signal], flag: int) -> None:
+def ping_pong_advance(m: Module, ptr: Signal, end: Value, bank: Signal, full: Sequence[Signal], flag: int,
+                      at_end: Sequence = (), at_step: Sequence = ()) -> None:
     """Step a two-bank buffer's pointer (call where a beat moves): after the bank's last beat (`end`) back to 0 in
-    the other bank, the bank just finished getting full flag `flag` (1 by the writer, 0 by the reader)."""
+    the other bank, the bank just finished getting full flag `flag` (1 by the writer, 0 by the reader). `at_end` /
+    `at_step`: more sync statements for either case (a registered `end` flag's next value, say)."""
     with m.If(end):
-        m.d.sync += [ptr.eq(0), bank.eq(~bank)]
+        m.d.sync += [ptr.eq(0), bank.eq(~bank), *at_end]
         for b in range(2):
             with m.If(bank == b):
                 m.d.sync += full[b].eq(flag)
     with m.Else():
-        m.d.sync += ptr.eq(ptr + 1)
+        m.d.sync += [ptr.eq(ptr + 1), *at_step]

@@ -146,13 +146,8 @@ class MemPingPongBuffer(wiring.Component):
                         m.d.sync += parts[i * step:(i + 1) * step].eq(self.w.payload)
 
         with m.If(we):
-            with m.If(wlast):
-                m.d.sync += [wptr.eq(0), wbank.eq(~wbank), wlast.eq(words == 1)]
-                for b in range(2):
-                    with m.If(wbank == b):
-                        m.d.sync += full[b].eq(1)
-            with m.Else():
-                m.d.sync += [wptr.eq(wptr + 1), wlast.eq(wptr == words - 2)]
+            ping_pong_advance(m, wptr, wlast, wbank, full, 1,
+                              at_end=[wlast.eq(words == 1)], at_step=[wlast.eq(wptr == words - 2)])
 
         m.d.comb += [
             rd.addr.eq(Cat(self.r_index[:len(wptr)], rbank)),
