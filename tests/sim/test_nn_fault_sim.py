@@ -169,20 +169,22 @@ def test_cli_build_verify_and_a_wrong_fault_seed(tmp_path: Path, capsys: pytest.
 
     model = tmp_path / "exact_net.vhls"
     model.write_text(print_program(exact_net()))
-    out = tmp_path / "out"
-    assert main(["build", str(model), "-o", str(out), "--parallel", PARALLEL, "--inject", "acc:0.1:3", "--tolerance",
-                 "abft", "--vectors", "8"]) == 0
-    assert "ABFT checksums" in capsys.readouterr().out
-    assert main(["verify", str(out), "--vectors", "16"]) == 0
-    text = capsys.readouterr().out
-    assert "verify: 16 vectors, 0 mismatches" in text and "abft: " in text and "0 stages differ" in text
-    redo = tmp_path / "redo"
-    assert main(["build", str(model), "-o", str(redo), "--parallel", PARALLEL, "--inject", "acc:0.1:3", "--tolerance",
-                 "abft:2", "--vectors", "8"]) == 0
-    assert "recompute (up to 2 retries)" in capsys.readouterr().out
-    assert main(["verify", str(redo), "--vectors", "16"]) == 0
-    text = capsys.readouterr().out
-    assert "0 stages differ" in text and "abft recompute: stage 0:" in text and "0 timing errors" in text
+
+    def build_and_verify(folder: str, tolerance: str, built: str, *verified: str) -> Path:
+        """Build with faults and `tolerance` (the build prints `built`), then verify (it prints all of `verified`)."""
+        out = tmp_path / folder
+        assert main(["build", str(model), "-o", str(out), "--parallel", PARALLEL, "--inject", "acc:0.1:3",
+                     "--tolerance", tolerance, "--vectors", "8"]) == 0
+        assert built in capsys.readouterr().out
+        assert main(["verify", str(out), "--vectors", "16"]) == 0
+        text = capsys.readouterr().out
+        assert all(v in text for v in verified), text
+        return out
+
+    out = build_and_verify("out", "abft", "ABFT checksums", "verify: 16 vectors, 0 mismatches", "abft: ",
+                           "0 stages differ")
+    build_and_verify("redo", "abft:2", "recompute (up to 2 retries)", "0 stages differ", "abft recompute: stage 0:",
+                     "0 timing errors")
     assert main(["build", str(model), "-o", str(tmp_path / "bad"), "--inject", "acc:0.1", "--tolerance", "x"]) == 2
     meta = json.loads((out / "design.json").read_text())
     assert meta["noise"]["seed"] == 3 and json.loads((out / "report.json").read_text())["noise"]["scheme"] == "abft"
