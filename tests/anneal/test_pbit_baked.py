@@ -12,18 +12,9 @@ from vhls.backends.pbit import BakedConfig, to_verilog
 from vhls.backends.pbit.baked_config import DRAIN, SETUP
 from vhls.backends.pbit.bitheap import heap_sum, signed_operand
 from vhls.errors import VhlsError
-from vhls.sim.pbit import run_rtl, simulators
+from vhls.sim.pbit import run_rtl
 
-
-def needs(sim: str) -> None:
-    if sim not in simulators():
-        pytest.skip(f"{sim} not installed")
-
-
-def random_ising(seed: int, n: int, top: int = 3, density: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    r = np.random.default_rng(seed)
-    J = np.triu(r.integers(-top, top + 1, (n, n)) * (r.random((n, n)) < density), 1)
-    return J + J.T, r.integers(-top, top + 1, n)
+from .pbit_common import needs, random_ising
 
 
 def check_bit_exact(cfg: BakedConfig, p: ssa.SSAParams, steps: int, sim: str, reads: int = 2) -> None:

@@ -7,15 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vhls.anneal import problems, rng, ssa
+from vhls.anneal import problems, ssa
 from vhls.backends.pbit import PBitConfig, to_verilog
 from vhls.errors import VhlsError
 from vhls.sim.pbit import run_rtl, simulators
 
-
-def needs(sim: str) -> None:
-    if sim not in simulators():
-        pytest.skip(f"{sim} not installed")
+from .pbit_common import check_traces, needs, random_ising
 
 
 def test_verilog_is_deterministic_and_has_no_paths(tmp_path: Path) -> None:
@@ -29,25 +26,13 @@ def test_verilog_is_deterministic_and_has_no_paths(tmp_path: Path) -> None:
 
 
 def check_bit_exact(cfg: PBitConfig, J: np.ndarray, h: np.ndarray, p: ssa.SSAParams, steps: int, sim: str) -> None:
-    seeds = [rng.trial_seed(99, t) for t in range(2)]
-    gold = ssa.run_ssa(J, h, p, steps, seeds)
-    runs = run_rtl(cfg, J, h, p, steps, seeds, sim=sim)
-    for k, run in enumerate(runs):
-        assert run.trace.tolist() == gold.e2[k].tolist()
-        assert run.spins.tolist() == gold.spins[k].tolist()
-        assert run.cycles == cfg.cycles_per_read(steps) == (steps + 1) * cfg.groups
-
-
-def random_ising(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    r = np.random.default_rng(seed)
-    J = np.triu(r.integers(-7, 8, (n, n)) * (r.random((n, n)) < 0.6), 1)
-    return J + J.T, r.integers(-7, 8, n)
+    check_traces(cfg, J, h, p, steps, sim, seed=99, cycles=(steps + 1) * cfg.groups)
 
 
 @pytest.mark.parametrize(("n", "units"), [(7, 0), (10, 4)])  # fully parallel; time-multiplexed with padding
 def test_icarus_bit_exact_ising(n: int, units: int) -> None:
     needs("icarus")
-    J, h = random_ising(n, n)
+    J, h = random_ising(n, n, top=7, density=0.6)
     cfg = PBitConfig(n, units=units, frac_bits=4)
     check_bit_exact(cfg, J, h, ssa.SSAParams.linear(4, 2, 30, 40, frac_bits=4), 40, "icarus")
 
@@ -62,7 +47,7 @@ def test_verilator_bit_exact_maxcut() -> None:
 
 
 def test_weights_that_do_not_fit_are_refused() -> None:
-    J, h = random_ising(0, 4)
+    J, h = random_ising(0, 4, top=7, density=0.6)
     with pytest.raises(VhlsError, match="does not fit signed 3-bit J"):
         run_rtl(PBitConfig(4, j_bits=3), J, h, ssa.SSAParams(1, 1, 2, 0), 2, [1], sim=(simulators() or ["icarus"])[0])
     with pytest.raises(VhlsError, match="fraction bits"):

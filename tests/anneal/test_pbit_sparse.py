@@ -7,22 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vhls.anneal import problems, rng, ssa
+from vhls.anneal import problems, ssa
 from vhls.backends.pbit import SparseConfig, to_verilog
 from vhls.backends.pbit.sparse_config import pack, unit_lists, words_needed
 from vhls.errors import VhlsError
-from vhls.sim.pbit import run_rtl, simulators
 
-
-def needs(sim: str) -> None:
-    if sim not in simulators():
-        pytest.skip(f"{sim} not installed")
-
-
-def random_ising(seed: int, n: int, top: int = 3, density: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    r = np.random.default_rng(seed)
-    J = np.triu(r.integers(-top, top + 1, (n, n)) * (r.random((n, n)) < density), 1)
-    return J + J.T, r.integers(-top, top + 1, n)
+from .pbit_common import check_traces, needs, random_ising
 
 
 def test_verilog_is_deterministic(tmp_path: Path) -> None:
@@ -76,13 +66,7 @@ def test_words_needed_is_the_busiest_unit_and_too_few_is_refused() -> None:
 
 
 def check_bit_exact(cfg: SparseConfig, J: np.ndarray, h: np.ndarray, p: ssa.SSAParams, steps: int, sim: str) -> None:
-    seeds = [rng.trial_seed(7, t) for t in range(2)]
-    gold = ssa.run_ssa(J, h, p, steps, seeds)
-    runs = run_rtl(cfg, J, h, p, steps, seeds, sim=sim)
-    for k, run in enumerate(runs):
-        assert run.trace.tolist() == gold.e2[k].tolist()
-        assert run.spins.tolist() == gold.spins[k].tolist()
-        assert run.cycles == cfg.cycles_per_read(steps) == cfg.groups + steps * (cfg.words + 3)
+    check_traces(cfg, J, h, p, steps, sim, seed=7, cycles=cfg.groups + steps * (cfg.words + 3))
 
 
 # (n, units, lanes, bank choices, spare words): padded groups; one spin per unit; more lanes than spins; one lane
