@@ -5,6 +5,7 @@ import random
 
 import pytest
 from amaranth.sim import Simulator
+from nn_streams import run_stream
 
 from vhls.backends.nn.port import Framing
 from vhls.backends.nn.serdes import Deserialiser, Serialiser
@@ -55,34 +56,9 @@ def _deserialise(f: Framing, beats: list[tuple[int, int]], n_out: int, seed: int
 
 def _serialise(f: Framing, words: list[int], seed: int, p: float = 0.6,
                taken_at: list[int] | None = None) -> list[tuple[int, int]]:
-    dut = Serialiser(f)
-    rng = random.Random(seed)
-    out: list[tuple[int, int]] = []
-
-    async def bench(ctx) -> None:
-        sent, valid, cycle = 0, False, 0
-        while len(out) < len(words) * f.beats:
-            valid = valid or (sent < len(words) and rng.random() < p)
-            ready = rng.random() < p
-            ctx.set(dut.i.valid, int(valid))
-            ctx.set(dut.i.payload, words[sent] if valid else 0)
-            ctx.set(dut.o.ready, int(ready))
-            taken, o_valid = ctx.get(dut.i.ready), ctx.get(dut.o.valid)
-            beat = (ctx.get(dut.o.payload.data), ctx.get(dut.o.payload.last))
-            await ctx.tick()
-            if valid and taken:
-                sent, valid = sent + 1, False
-            if ready and o_valid:
-                out.append(beat)
-                if taken_at is not None:
-                    taken_at.append(cycle)
-            cycle += 1
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    return out
+    """Offer words with random gaps while o.ready drops at random; the (data, last) beats taken."""
+    beats = run_stream(Serialiser(f), words, len(words) * f.beats, seed, p, p, taken_at=taken_at)
+    return [(b.data, b.last) for b in beats]
 
 
 # 5 elements of 6 bits, 2 per beat: 3 beats, the last with one element and zero padding; then 1 and 1 beat.
