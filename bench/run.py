@@ -51,6 +51,17 @@ HLS4ML_EXAMPLES = ["jet_mlp", "digits_mlp", "finn_tfc"]
 # Fewer vectors where one inference takes thousands of simulated cycles (the sequential CNN).
 VECTORS_FULL = {"digits_cnn": 10}
 VECTORS_QUICK = {"digits_cnn": 4}
+# cocotb simulation speed on the jet MLP (issue #3: cocotb + Verilator >= 50k simulated cycles/s), full run only:
+# (simulator, parallelism, vectors), enough vectors for seconds of simulation at each point (the sequential design
+# takes 2048 cycles per vector, the 156-multiplier one 32). The Icarus figures beside them are the NN table's (its
+# measure runs): Icarus simulates jet@156 at about a thousand cycles/s, so seconds of it would cost a minute.
+# The figure is simulated cycles / the simulator process's wall time (start-up included); Verilator's C++ compile
+# is timed apart.
+SIM_SPEED_EXAMPLE = "jet_mlp"
+SIM_SPEED = [("verilator", "seq", 50), ("verilator", "156", 5000)]
+SIM_SPEED_KEYS = ("sim_cycles", "sim_seconds", "sim_cpu_seconds", "bench_seconds", "bench_cpu_seconds",
+                  "sim_cycles_per_s", "sim_cycles_per_cpu_s", "build_seconds", "load_average", "measured_cycles",
+                  "mismatches", "ok")
 GSET_FULL = ["G1", "G2", "G3", "G6", "G11", "G12", "G15", "G22"]
 # Annealer arrays the full run builds, places and routes: instance and its `vhls anneal --build` options (the speed
 # comparison takes the same options). Speed against dwave SA is timed, so it runs after the synthesis phase. The
@@ -273,6 +284,26 @@ def bench_nn(run: Runner, quick: bool, progress: Progress, task, synth_jobs: lis
             "sim": "icarus", "rows": rows, "errors": errors}
 
 
+def bench_sim_speed(run: Runner, points: list[tuple[str, str, int]] = SIM_SPEED) -> dict:
+    """Simulated cycles/s of the cocotb bench on the jet MLP (vhls.sim.nn.measure, one command per point)."""
+    rows: list[dict] = []
+    errors: list[dict] = []
+    for sim, par, vectors in points:
+        cmd = [PY, "-m", "vhls.sim.nn.measure", f"examples/{SIM_SPEED_EXAMPLE}.py", "--parallel", par, "--sim", sim,
+               "--vectors", str(vectors), "--json"]
+        r = run.run(cmd)
+        try:
+            m = json.loads(r["stdout"])[0] if r["returncode"] in (0, 1) else None
+        except (json.JSONDecodeError, IndexError, KeyError):
+            m = None
+        if not isinstance(m, dict):
+            errors.append({"sim": sim, "parallel": par, "command": r["command"], "error": error_of(r)})
+            continue
+        rows.append({"sim": sim, "parallel": par, "vectors": vectors, "command": r["command"],
+                     **{k: m.get(k) for k in SIM_SPEED_KEYS}})
+    return {"example": SIM_SPEED_EXAMPLE, "target_cycles_per_s": 50_000, "rows": rows, "errors": errors}
+
+
 def synth_nn_point(run: Runner, row: dict, out: Path) -> None:
     """`vhls synth` one built point on ECP5-85k into row["synth"]; a core whose whole-vector ports exceed the
     package's pins is placed and routed out of context (row["synth"]["out_of_context"])."""
@@ -412,8 +443,8 @@ def main() -> int:
         written.append(str(path.relative_to(ROOT)))
 
     # Timed steps run one at a time; then the untimed place-and-route work shares all cores (synthesis phase).
-    steps = ["interp_speed", "cost_speed", "nn_accelerator", "hls4ml_compare", "anneal_quality", "synthesis",
-             *([] if args.quick else ["anneal_speed"])]
+    steps = ["interp_speed", "cost_speed", "nn_accelerator", *([] if args.quick else ["sim_speed"]), "hls4ml_compare",
+             "anneal_quality", "synthesis", *([] if args.quick else ["anneal_speed"])]
     anneal_hw: dict[str, dict] = {}
     synth_jobs: list[tuple[dict, Path]] = []
     nn: dict = {}
@@ -438,6 +469,8 @@ def main() -> int:
             elif step == "nn_accelerator":
                 nn = bench_nn(run, args.quick, progress, task, synth_jobs)
                 nn["timed_seconds"] = round(time.perf_counter() - t0, 1)
+            elif step == "sim_speed":
+                save(step, bench_sim_speed(run), time.perf_counter() - t0)
             elif step == "hls4ml_compare":
                 save(step, bench_hls4ml(run, args.quick), time.perf_counter() - t0)
             elif step == "anneal_quality":

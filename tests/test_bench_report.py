@@ -287,3 +287,26 @@ def test_anneal_speed_equal_quality_and_equal_time(report):
     assert "| 100 | 990.0 (99.00 %) | 102 | 1.02 | 7 | 51 | 50.0× | no SA point that fast |" in md
     assert "| 1,000 | 995.0 (99.50 %) | 1,002 | 100 | not measured | not measured | not measured | " \
            "7 sweeps: 991.0 (99.10 %) |" in md
+
+
+def test_sim_speed_beside_icarus(report):
+    res = fixture()
+    m = "python -m vhls.sim.nn.measure examples/jet_mlp.py --parallel 68 --sim verilator --vectors 2500 --json"
+    row = {"sim": "verilator", "parallel": "68", "vectors": 2500, "command": m, "sim_cycles": 160_000,
+           "sim_seconds": 2.0, "sim_cpu_seconds": 1.6, "sim_cycles_per_s": 80_000, "sim_cycles_per_cpu_s": 100_000,
+           "build_seconds": 25.5, "load_average": [1.5, 1.25, 1.0], "bench_cpu_seconds": 1.28}
+    slow = {**row, "parallel": "seq", "sim_cycles_per_s": 40_000, "command": "slow"}
+    res["sim_speed"] = {"example": "jet_mlp", "target_cycles_per_s": 50_000, "rows": [row, slow],
+                        "errors": [{"sim": "icarus", "parallel": "156", "command": "ic", "error": "no iverilog"}]}
+    md = report.render(res)
+    assert "## cocotb simulation speed (jet MLP)" in md and "≥ 50,000 simulated cycles/s" in md
+    figures = "2,500 | 160,000 | 25.50 | 2.00 | {} | 1.60 | 100,000 | 125,000 | 1.50 / 1.25 / 1.00"
+    assert f"| verilator | 68 | {figures.format('80,000')} | yes | `{m}` |" in md
+    assert f"| verilator | seq | {figures.format('40,000')} | no | `slow` |" in md
+    # the Icarus figure of the NN table (jet_mlp 68) sits beside it, with its own command
+    assert "| icarus (NN table) | 68 | not measured | not measured | not measured | not measured | 1,000 | " \
+           "not measured | not measured | not measured | not measured | — |" in md
+    assert "`python -m vhls.sim.nn.measure examples/jet_mlp.py` |" in md
+    assert "- icarus 156: not measured — `ic` failed: no iverilog" in md
+    res.pop("sim_speed")
+    assert "## cocotb simulation speed (jet MLP)\n\nnot measured (full run only)" in report.render(res)

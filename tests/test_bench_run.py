@@ -76,3 +76,42 @@ def test_annealer_hardware_build_synth_speed(bench_run, tmp_path, monkeypatch, f
         assert (data["build_command"], data["synth_command"], data["command"]) == ("anneal", "synth", "speed")
     # a failed build or synth skips the later steps
     assert len(fake.commands) == {"": 3, "anneal": 1, "synth": 2, "speed": 3}[fail]
+
+
+class FakeMeasure:
+    """Stands in for `python -m vhls.sim.nn.measure ... --json`: one row per command, or a failure for `fail`."""
+
+    def __init__(self, fail: str = "") -> None:
+        self.fail, self.commands = fail, []
+
+    def run(self, cmd: list[str], timeout: float = 0) -> dict:
+        self.commands.append(cmd)
+        sim, par = cmd[cmd.index("--sim") + 1], cmd[cmd.index("--parallel") + 1]
+        if sim == self.fail:
+            return {"command": "measure", "seconds": 1.0, "returncode": 2, "stdout": "", "stderr": "no simulator"}
+        row = {"parallel": par, "sim": sim, "sim_cycles": 100_000, "sim_seconds": 2.0, "sim_cpu_seconds": 1.6,
+               "bench_seconds": 1.5, "bench_cpu_seconds": 1.2, "sim_cycles_per_s": 50_000,
+               "sim_cycles_per_cpu_s": 62_500, "build_seconds": 20.0, "load_average": [1.0, 1.0, 1.0],
+               "measured_cycles": 32.0, "mismatches": 0, "ok": True, "summary": "verify: ..."}
+        return {"command": " ".join(cmd), "seconds": 3.0, "returncode": 0, "stdout": json.dumps([row]), "stderr": ""}
+
+
+@pytest.mark.parametrize("fail", ["", "icarus"])
+def test_sim_speed_one_measure_command_per_point(bench_run, fail):
+    fake = FakeMeasure(fail)
+    points = [("verilator", "seq", 50), ("verilator", "156", 5000), ("icarus", "156", 1000)]
+    data = bench_run.bench_sim_speed(fake, points)
+    assert [(c[c.index("--sim") + 1], c[c.index("--parallel") + 1], c[c.index("--vectors") + 1])
+            for c in fake.commands] == [(s, p, str(v)) for s, p, v in points]
+    assert all("vhls.sim.nn.measure" in c and "examples/jet_mlp.py" in c and "--json" in c for c in fake.commands)
+    assert data["target_cycles_per_s"] == 50_000 and data["example"] == "jet_mlp"
+    assert [(r["sim"], r["parallel"], r["vectors"]) for r in data["rows"]] == [p for p in points if p[0] != fail]
+    assert all(r["sim_cycles_per_s"] == 50_000 and r["build_seconds"] == 20.0 and "summary" not in r
+               for r in data["rows"])
+    assert [(e["sim"], e["error"]) for e in data["errors"]] == ([("icarus", "no simulator")] if fail else [])
+
+
+def test_sim_speed_points_cover_seq_and_the_largest_jet():
+    """The full run measures Verilator on the sequential jet and on 156 (the largest jet the bench places)."""
+    mod = load_bench("run")
+    assert {p for s, p, _ in mod.SIM_SPEED if s == "verilator"} >= {"seq", "156"}

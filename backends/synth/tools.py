@@ -7,6 +7,7 @@ work folder holding its inputs, and passes relative paths. The first call of eac
 
 import contextlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,10 @@ def verilator_env() -> dict[str, str]:
     # precompiled header to c++ as an input file and fail; `-include` is what it means. -j: use the cores.
     flags = f"CFG_CXXFLAGS_PCH_I=-include -j{min(8, os.cpu_count() or 1)}"
     env["MAKEFLAGS"] = f"{env.get('MAKEFLAGS', '')} {flags}".strip()
+    # Verilator's run-time library compiles the same for every model: cache its objects (verilator_objcache.py),
+    # unless the user has an OBJCACHE (ccache) of their own
+    if not env.get("OBJCACHE"):
+        env["OBJCACHE"] = shlex.join([sys.executable, str(Path(__file__).with_name("verilator_objcache.py"))])
     return env
 
 
@@ -70,7 +75,7 @@ def verilator_env() -> dict[str, str]:
 def verilator_environ() -> Iterator[None]:
     """Apply `verilator_env()` to this process (cocotb's runner reads os.environ), restoring it afterwards."""
     new = verilator_env()
-    keys = ("PATH", "VERILATOR_ROOT", "MAKEFLAGS")
+    keys = ("PATH", "VERILATOR_ROOT", "MAKEFLAGS", "OBJCACHE")
     old = {k: os.environ.get(k) for k in keys}
     os.environ.update({k: new[k] for k in keys})
     try:

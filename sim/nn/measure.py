@@ -7,6 +7,7 @@ latency, emit time and Verilog byte-identity (two emissions compared).
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 
@@ -42,7 +43,16 @@ def measure(model: object, parallel: str, sim: str, vectors: int, seed: int) -> 
         "verilog_sha256": hashlib.sha256(text.encode()).hexdigest()[:16],
         "sim": sim,
         "sim_cycles": res.sim_cycles,
+        # the simulator process (start-up included), its CPU time, and the bench's own loop (from reset to the
+        # last check) in wall and CPU time; the build (Verilator's C++ compile) is timed apart
         "sim_seconds": round(res.sim_seconds, 2),
+        "sim_cpu_seconds": round(res.sim_cpu_seconds, 2),
+        "bench_seconds": round(res.extra["bench_wall_seconds"], 2),
+        "bench_cpu_seconds": round(res.extra["bench_cpu_seconds"], 2),
+        "sim_cycles_per_s": round(res.sim_cycles / res.sim_seconds) if res.sim_seconds else None,
+        "sim_cycles_per_cpu_s": round(res.sim_cycles / res.sim_cpu_seconds) if res.sim_cpu_seconds else None,
+        "build_seconds": round(res.build_seconds, 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "summary": res.summary(),
     }
 
@@ -65,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         cols = ["parallel", "multipliers", "bound", "predicted_cycles", "measured_cycles", "utilisation",
                 "predicted_latency", "measured_latency", "mismatches", "emit_seconds", "verilog_identical",
-                "sim_seconds"]
+                "sim_seconds", "sim_cycles_per_s"]
         print(" | ".join(cols))
         for r in rows:
             print(" | ".join(str(r[c]) for c in cols))
