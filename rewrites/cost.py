@@ -47,6 +47,7 @@ from vhls.backends.nn.plan import (
 )
 from vhls.backends.nn.recognise import DenseLayer, Network, PostOp
 from vhls.backends.nn.rom import ROM
+from vhls.backends.nn.schedule import sliced
 from vhls.backends.nn.vecbuf import uses_memory
 from vhls.ir.types import Fixed
 from vhls.rewrites.targets import Target
@@ -279,12 +280,12 @@ def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
         lut=pe * (tl + 2 * wa) + rnd,
         ff=simd * wx + pe * simd * ww + pe * (simd * min(wp, wa) * (PRODUCT_STAGES - 1) + tf + wa)
         + pe * wb * delay + 3 * delay + 1)
-    # Weight ROM (nf·sf words of PE·SIMD weights) and bias ROM (nf words), each with an output register.
+    # Weight ROM (nf·sf words of PE·SIMD weights) and bias ROM (nf words), each with an output and a route register.
     words = s.nf * s.sf
     big = ROM.BLOCK_MIN_WORDS
     rom = memory(words, pe * simd * ww, t, writable=False, block=words >= big)
-    rom += Resources(ff=pe * simd * ww if words > 1 else 0)
-    rom += memory(s.nf, pe * wb, t, writable=False, block=s.nf >= big) + Resources(ff=pe * wb if s.nf > 1 else 0)
+    rom += Resources(ff=2 * pe * simd * ww if words > 1 else 0)
+    rom += memory(s.nf, pe * wb, t, writable=False, block=s.nf >= big) + Resources(ff=2 * pe * wb if s.nf > 1 else 0)
     parts["rom"] = rom
     # Input ping-pong buffer (vecbuf.py) and the x slice aligned with the ROM data.
     if uses_memory(chunk, simd):
@@ -325,6 +326,17 @@ def stage_resources(s: StagePlan, t: Target) -> Resources:
     return replace(r, lut=sum(round(part.lut * t.lut_weight(name)) for name, part in parts.items()))
 
 
+def slices(net: Network, stages: Sequence[StagePlan]) -> Resources:
+    """Register slices between dense stages (skid.py): main and skid registers of a chunk, a 2:1 choice per bit."""
+    plans = {id(s.layer): s for s in stages}
+    r = ZERO
+    for k, u in enumerate(net.chain):
+        if sliced(net, k):
+            w = plans[id(u)].chunk * u.in_type.width
+            r += Resources(lut=w + 3, ff=2 * w + 2)
+    return r
+
+
 def collector(net: Network, last_pe: int) -> Resources:
     beats = net.n_out // last_pe
     return Resources(lut=2 * beats + 4, ff=net.n_out * net.out_type.width + _clog2(beats) + 1)
@@ -349,7 +361,7 @@ class CostModel:
         stages = plan(net, parallel)
         per = tuple(self.stage(s) for s in stages)
         t = self.target
-        total = collector(net, stages[-1].pe)
+        total = collector(net, stages[-1].pe) + slices(net, stages)
         total = replace(total, lut=round(total.lut * t.lut_weight("control")))
         for r in per:
             total = total + r

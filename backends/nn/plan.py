@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 from vhls.backends.nn.port import Ports
 from vhls.backends.nn.recognise import DenseLayer, Network, PoolLayer
-from vhls.backends.nn.schedule import image_latency, window_cycles
+from vhls.backends.nn.schedule import SLICE_LATENCY, image_latency, window_cycles
 from vhls.backends.nn.vecbuf import fill_delay, uses_memory
 from vhls.ir.errors import VhlsError
 
 Parallel = int | str | Sequence[tuple[int, int]] | None
 
 # Pipeline depth of a dense stage from "fold issued" to "result readable from the output FIFO" (see dense.py).
-ISSUE_TO_MAC = 2  # ROM read + ROM output register; the x slice and tags are delayed to match
+ISSUE_TO_MAC = 3  # ROM read, output and route registers (rom.py); the x slice and tags are delayed to match
 # Operand, product and product-again registers (a MULT18X18D's input, pipeline and output registers on ECP5), then
 # the product once more in the fabric: the route out of the DSP column gets a cycle of its own.
 PRODUCT_STAGES = 4
@@ -296,12 +296,13 @@ def predicted_latency(stages: Sequence[StagePlan], net: Network | None = None) -
     """Cycles from accepting an input beat to presenting its output beat, with no stalls.
 
     Dense stages only: per stage, one cycle to mark the buffer full, then all folds but the last issue, the last
-    fold's full pipeline; plus one cycle in the output collector. With window units (`net`), stages overlap within
-    an image: the beat-level model in schedule.py.
+    fold's full pipeline; the register slice in front of every stage but the first (schedule.sliced); plus one
+    cycle in the output collector. With window units (`net`), stages overlap within an image: the beat-level model
+    in schedule.py.
     """
     if net is not None and any(u.window is not None for u in net.chain):
         return image_latency(net, stages, FIFO_LATENCY)
-    return sum(s.latency for s in stages) + 1
+    return sum(s.latency for s in stages) + SLICE_LATENCY * (len(stages) - 1) + 1
 
 
 def report(net: Network, stages: Sequence[StagePlan], ports: Ports | None = None) -> dict:

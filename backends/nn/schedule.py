@@ -17,6 +17,8 @@ its own output beats to the next unit as soon as their cycles are known. Every r
                             a vector's last beat (and after the previous vector's folds); the result of neuron fold
                             n is readable pipeline_depth cycles after its last fold issues
   collector (collect.py)    a whole vector the cycle after its last chunk
+  slice (skid.py)           between two dense stages: a chunk offered SLICE_LATENCY cycles after its producer
+                            offers it
 
 The FIFOs in front of line buffers and behind dense stages are taken as never full: within one image a consumer
 that fills them is slower than its producer, and stays the bottleneck. The measured latency checks this (tests).
@@ -35,7 +37,15 @@ if TYPE_CHECKING:  # plan.py imports this module
 
 WINDOW_LATENCY = 2  # window.py and linebuf.py: from the beat completing a window to the window offered
 NEVER = -math.inf
+SLICE_LATENCY = 1  # skid.py: the register slice between two dense stages
 POOL_FOLD_STEPS = 1  # pool.py: window elements folded between two registers (a compare or add, and a mux, each)
+
+
+def sliced(net: Network, k: int) -> bool:
+    """A register slice (skid.py) feeds unit k: it and its producer are dense stages (no window), which the placer
+    may put far apart, around their multipliers and weight RAMs."""
+    chain = net.chain
+    return k > 0 and all(isinstance(u, DenseLayer) and u.window is None for u in chain[k - 1:k + 1])
 
 
 def pool_latency(win: Window) -> int:
@@ -127,6 +137,15 @@ class _Register:
         return t
 
 
+class _Slice:
+    def __init__(self, down: _Unit) -> None:
+        self.down, self.out = down, NEVER
+
+    def take(self, offered: float) -> float:
+        self.out = self.down.take(max(offered + SLICE_LATENCY, self.out + 1))
+        return offered
+
+
 def _pool_reduce(win: Window, down: _Unit) -> _Unit:
     for _ in range(pool_latency(win)):
         down = _Register(down)
@@ -204,8 +223,11 @@ def image_latency(net: Network, stages: Sequence["StagePlan"], fifo_latency: int
     last = net.chain[-1]
     down: _Unit = _Collector(net.n_out // (plans[id(last)].pe if isinstance(last, DenseLayer) else
                                            last.window.channels), sink)
-    for u in reversed(net.chain):
+    for k in reversed(range(len(net.chain))):
+        u = net.chain[k]
         down = _Dense.of(plans[id(u)], down) if isinstance(u, DenseLayer) else _pool_reduce(u.window, down)
+        if sliced(net, k):
+            down = _Slice(down)
         if u.window is None:
             continue
         ppb = pixels_per_beat(u)

@@ -13,10 +13,11 @@ leaves as several beats, tlast on the last; a Deserialiser in front of the first
 framed packet is dropped and the sticky `s_axis_error` output rises) and a Serialiser after the output Collector
 sends the beats (serdes.py).
 
-Inside, dense stages pass PE-element chunks; conv and pool stages pass pixels (C elements, raster order) and a
-Collector gathers a conv's PE chunks into pixels when a window unit reads them. The input image is reordered from
-[C][H][W] to pixel order, and a feature-map output back to [C][H][W], by wiring alone (Network.in_order and
-out_order). A dense layer mapped over the rows of a matrix is a 1x1 conv over rows x 1 pixels.
+Inside, dense stages pass PE-element chunks (from one dense stage to the next through a register slice, skid.py);
+conv and pool stages pass pixels (C elements, raster order) and a Collector gathers a conv's PE chunks into pixels
+when a window unit reads them. The input image is reordered from [C][H][W] to pixel order, and a feature-map output
+back to [C][H][W], by wiring alone (Network.in_order and out_order). A dense layer mapped over the rows of a matrix
+is a 1x1 conv over rows x 1 pixels.
 """
 
 from amaranth.hdl import Cat, Module, Shape
@@ -31,7 +32,9 @@ from vhls.backends.nn.port import Ports
 from vhls.backends.nn.protect import NoiseOptions, top_ports
 from vhls.backends.nn.recognise import DenseLayer, Network, pixels_per_beat
 from vhls.backends.nn.recompute import dense_stage
+from vhls.backends.nn.schedule import SLICE_LATENCY, sliced
 from vhls.backends.nn.serdes import Deserialiser, Serialiser
+from vhls.backends.nn.skid import SkidBuffer
 
 
 def _ports(net: Network, noise: NoiseOptions | None, ports: Ports | None) -> dict:
@@ -108,6 +111,11 @@ class NNTop(wiring.Component):
                 else:
                     blk = PoolStage(u, ppb)
             m.submodules[f"stage{k}"] = blk
+            if sliced(net, k):  # two dense stages: the chunks' way across the die gets a cycle of its own
+                assert SkidBuffer.LATENCY == SLICE_LATENCY
+                m.submodules[f"slice{k}"] = sk = SkidBuffer(len(blk.i.payload))
+                wiring.connect(m, src, sk.i)
+                src = sk.o
             if src is None:
                 first = blk
             else:

@@ -4,6 +4,7 @@ import pytest
 from nn_nets import two_layer
 
 from vhls.backends.nn import allocate, parse_parallel, plan, recognise, report
+from vhls.backends.nn.schedule import SLICE_LATENCY
 from vhls.ir.errors import VhlsError
 
 
@@ -55,7 +56,7 @@ def test_report_fields() -> None:
     assert s0["cycles"] == 3 * 2 and rep["stages"][1]["cycles"] == 2 * 2
     tot = rep["total"]
     assert tot["bound_macs_per_multiplier"] == pytest.approx(72 / 14)
-    assert tot["latency"] == sum(s["latency"] for s in rep["stages"]) + 1
+    assert tot["latency"] == sum(s["latency"] for s in rep["stages"]) + SLICE_LATENCY + 1  # slice, collector
 
 
 def test_input_buffers_use_memory_when_chunk_and_simd_divide() -> None:

@@ -12,6 +12,7 @@ from amaranth.sim import Simulator
 from vhls.backends.nn.commit import CommitBuffer
 from vhls.backends.nn.protect import NoiseOptions
 from vhls.backends.nn.replay import ReplayBuffer
+from vhls.backends.nn.schedule import SLICE_LATENCY
 from vhls.ir.errors import VhlsError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
@@ -130,7 +131,8 @@ def test_plan_timing_and_report() -> None:
     assert all(s.recompute and not p.recompute for s, p in zip(d.stages, plain.stages, strict=True))
     tot = d.report()["total"]
     assert tot["initiation_interval"] == max(s.attempt_cycles for s in d.stages)
-    assert tot["latency"] == sum(s.attempt_cycles + 2 + s.nf for s in d.stages) + 1
+    links = SLICE_LATENCY * (len(d.stages) - 1)  # the register slices between the stages
+    assert tot["latency"] == sum(s.attempt_cycles + 2 + s.nf for s in d.stages) + links + 1
     # an attempt is the stage's folds plus its pipeline up to the verdict: far more than the folds alone
     assert all(s.attempt_cycles > s.nf * s.sf + 10 for s in d.stages)
     assert "recompute" in d.report()["noise"]["description"]

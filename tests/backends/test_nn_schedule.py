@@ -11,7 +11,7 @@ from nn_nets import two_layer
 from vhls.backends.nn.linebuf import LineBufferWindowUnit
 from vhls.backends.nn.plan import FIFO_LATENCY, allocate, plan, predicted_latency, report
 from vhls.backends.nn.recognise import Window, recognise
-from vhls.backends.nn.schedule import NEVER, _LineBuffer
+from vhls.backends.nn.schedule import NEVER, SLICE_LATENCY, _LineBuffer, image_latency
 
 
 class _Busy:
@@ -86,6 +86,8 @@ def test_bunched_windows_bound_the_interval() -> None:
 
 
 def test_dense_only_latency_is_the_sum_of_stages() -> None:
+    """Stages, the register slice between them, the collector; the beat-level model agrees."""
     net = recognise(two_layer())
     stages = plan(net, 8)
-    assert predicted_latency(stages, net) == sum(s.latency for s in stages) + 1
+    assert predicted_latency(stages, net) == sum(s.latency for s in stages) + SLICE_LATENCY + 1
+    assert predicted_latency(stages, net) == image_latency(net, stages, FIFO_LATENCY)
