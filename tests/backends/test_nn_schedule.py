@@ -119,6 +119,8 @@ def test_first_stage_takes_a_piso_when_its_line_buffer_keeps_up(parallel: int | 
     assert lb > first.feed_cycles  # the frame banks are faster: the choice is about cost, never throughput
     r = report(net, stages)
     assert r["stages"][0]["window_cycles"] == (lb if serial else first.feed_cycles)
+    assert [row["window_unit"] for row in r["stages"][:3]] == \
+        ["PISO + line buffer" if serial else "frame banks", "line buffer", "line buffer"]
     assert r["total"]["initiation_interval"] == max(rest, first.feed_cycles)
     top = NNTop(net, stages).elaborate(None)
     stage0 = top.submodules["stage0"]
