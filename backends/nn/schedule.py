@@ -8,7 +8,8 @@ its own output beats to the next unit as soon as their cycles are known. Every r
   frame banks (window.py)   the first window WINDOW_LATENCY cycles after the frame's last beat, the next one the
                             cycle after the previous is taken
   PISO (piso.py)            a frame's pixel k offered PISO_LATENCY cycles after the frame is taken (pixel 0) or
-                            the cycle after pixel k - 1 is taken; the next frame taken as the last pixel is
+                            the cycle after pixel k - 1 is taken; the next frame taken no sooner than the cycle
+                            the last pixel is taken
   line buffer (linebuf.py)  a pixel readable from the input FIFO FIFO_LATENCY cycles after it is taken (or the
                             cycle after the previous pixel is read); step s runs in cycle f_s = max(c_(s-1), its
                             pixel readable) and completes in c_s = max(f_s + 1, the last window taken); a window
