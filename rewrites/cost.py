@@ -30,10 +30,12 @@ Speed: a `CostModel` caches per-stage resources by (layer, PE, SIMD, input chunk
 one `plan()` call plus sums (bench/cost_speed.py measures points per second).
 """
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
+from vhls.backends.nn.linebuf import slack_pixels
 from vhls.backends.nn.plan import (
     ISSUE_TO_MAC,
     PRODUCT_STAGES,
@@ -45,9 +47,9 @@ from vhls.backends.nn.plan import (
     tree_stages,
     window_unit_cycles,
 )
-from vhls.backends.nn.recognise import DenseLayer, Network, PostOp
+from vhls.backends.nn.recognise import DenseLayer, Network, PostOp, Window, pixels_per_beat
 from vhls.backends.nn.rom import ROM
-from vhls.backends.nn.schedule import sliced
+from vhls.backends.nn.schedule import line_buffered, serial_first, sliced
 from vhls.backends.nn.vecbuf import uses_memory
 from vhls.ir.types import Fixed
 from vhls.rewrites.targets import Target
@@ -58,6 +60,9 @@ SHIFTX_LUT_PER_INPUT = 1.2  # `word_select` by a counter ($shiftx): LUT4 per ext
 # for 2 words, 1.2 for 64, measured with `synth_ecp5 -noflatten` on digits_mlp's input buffers)
 CONTROL_LUT, CONTROL_FF = 24, 12  # per stage, besides the counters sized below
 FIFO_CONTROL_LUT, FIFO_CONTROL_FF = 12, 4
+# Frame banks' window multiplexer ($pmux over positions): LUT4 per input per bit (digits_cnn@64's first conv:
+# 8,774 LUT4 estimated, 8,514 from yosys synth_ecp5 -noflatten)
+FRAME_MUX_LUT_PER_INPUT = 1.0
 
 
 def _clog2(n: int) -> int:
@@ -342,6 +347,52 @@ def collector(net: Network, last_pe: int) -> Resources:
     return Resources(lut=2 * beats + 4, ff=net.n_out * net.out_type.width + _clog2(beats) + 1)
 
 
+# ---------------------------------------------------------------------------------------------- window units
+@functools.lru_cache(maxsize=256)  # an explorer evaluates the same few units over and over
+def window_unit(win: Window, width: int, ppb: int, kind: str, t: Target) -> Resources:
+    """Structural LUT/FF/RAM of one sliding-window unit fed `ppb` pixels per beat: `kind` "frames" (frame banks,
+    window.py), "lines" (a line buffer fed a pixel per beat, linebuf.py) or "serial" (the first stage's PISO,
+    piso.py, into a decoupled line buffer). Which one a design has is schedule.py's rule (`window_kinds`).
+    Against yosys synth_ecp5 -noflatten on digits_cnn@64 (LUT RAM counted as memory() does, 4 LUT4 per 16x4 cell):
+    the PISO + line buffer 1,185 LUT / 1,422 FF estimated vs 1,259 / 1,366; the three line buffers within 3 %."""
+    pix, out = win.channels * width, win.size * width
+    if kind == "frames":
+        # Two banks of flip-flops, the read bank's select, and per output bit a multiplexer over the pixels its
+        # tap reads at the positions (a padding zero counts as one input).
+        src = win.sources()
+        inputs = sum(len(set(src[:, k].tolist())) - 1 for k in range(src.shape[1])) * pix
+        beats = win.pixels // ppb  # the write side: a slot enable per beat, data straight from the input
+        return Resources(lut=win.pixels * pix + round(inputs * FRAME_MUX_LUT_PER_INPUT) + 2 * _clog2(win.positions)
+                         + 2 * beats + 8, ff=2 * win.pixels * pix + out + _clog2(win.positions) + _clog2(beats) + 4)
+    # Line buffer: input FIFO of slack_pixels, kh - 1 line memories of W pixels, the column's rotation (the rows
+    # above from kh - 1 memories), step counters. The window register shifts by its enable and zeroes the padding
+    # by its synchronous reset: no LUT per bit (yosys synth_ecp5 on digits_cnn: 23 LUT4 beside 780 FF).
+    depth = slack_pixels(win)
+    lines = ZERO
+    for _ in range(win.kh - 1):
+        lines += memory(max(win.width, 2), pix, t, writable=True)
+    rot = (win.kh - 1) * pix * math.ceil((win.kh - 2) / MUX_INPUTS_PER_LUT)
+    hv, wv = win.grid
+    cnt = _clog2(hv) + _clog2(wv) + _clog2(win.kh)
+    r = (memory(depth - 1, pix, t, writable=True) + lines
+         + Resources(lut=FIFO_CONTROL_LUT + 3 * _clog2(depth + 1) + rot + 3 * cnt + 8,
+                     ff=FIFO_CONTROL_FF + 3 * _clog2(depth + 1) + out + pix + win.kh + cnt + 6))
+    if kind == "serial":
+        # The decoupled line buffer's output register, and the PISO: a load-or-shift LUT per frame bit.
+        r += Resources(lut=win.pixels * pix + 2 * _clog2(win.pixels) + 4,
+                       ff=out + win.pixels * pix + _clog2(win.pixels) + 2)
+    return r
+
+
+def window_kinds(net: Network, stages: Sequence[StagePlan]) -> list[tuple[Window, int, int, str]]:
+    """(window, element width, pixels per beat, kind) of every window unit of the planned design, as the backend
+    builds them."""
+    serial = serial_first(net, stages)
+    return [(u.window, u.in_type.width, pixels_per_beat(u),
+             ("serial" if serial and u is net.chain[0] else "lines") if line_buffered(net, stages, u) else "frames")
+            for u in net.chain if u.window is not None]
+
+
 # ---------------------------------------------------------------------------------------------- the model
 class CostModel:
     """Evaluates design points on one target, caching per-stage resources by (layer object, PE, SIMD, chunk)."""
@@ -365,6 +416,9 @@ class CostModel:
         total = replace(total, lut=round(total.lut * t.lut_weight("control")))
         for r in per:
             total = total + r
+        for w in window_kinds(net, stages):  # window units (not calibrated: the "window" weight defaults to 1)
+            r = window_unit(*w, t)
+            total = total + replace(r, lut=round(r.lut * t.lut_weight("window")))
         total = replace(total, lut=round(total.lut * t.lut_scale), ff=round(total.ff * t.ff_scale))
         ii = max(max(s.cycles for s in stages), window_unit_cycles(net, stages))  # window/pool units may bound it
         return Cost(multipliers=sum(s.multipliers for s in stages), res=total, ii=ii,
@@ -377,4 +431,4 @@ def estimate(net: Network, parallel: Parallel, target: Target) -> Cost:
 
 
 __all__ = ["PARTS", "Cost", "CostModel", "Resources", "adder_tree", "bram_blocks", "const_product", "dsp_blocks",
-           "estimate", "memory", "requant_lane", "stage_parts", "stage_resources"]
+           "estimate", "memory", "requant_lane", "stage_parts", "stage_resources", "window_kinds", "window_unit"]

@@ -17,11 +17,12 @@ from vhls.backends.nn.window import window_unit
 
 
 class ConvStage(wiring.Component):
-    def __init__(self, plan: StagePlan, pixels_per_beat: int, noise: NoiseOptions | None = None) -> None:
+    def __init__(self, plan: StagePlan, pixels_per_beat: int, noise: NoiseOptions | None = None,
+                 serial: bool = False) -> None:
         ly = plan.layer
         assert ly.window is not None and plan.chunk == ly.n_in
         assert noise is None or not noise.retries, "ABFT recompute is for dense stages (protect.NoiseOptions)"
-        self.plan, self.ppb, self.noise = plan, pixels_per_beat, noise
+        self.plan, self.ppb, self.noise, self.serial = plan, pixels_per_beat, noise, serial
         super().__init__({
             "i": In(stream.Signature(pixels_per_beat * ly.window.channels * ly.in_type.width)),
             "o": Out(stream.Signature(plan.pe * ly.out_type.width)),
@@ -32,7 +33,7 @@ class ConvStage(wiring.Component):
         m = Module()
         ly = self.plan.layer
         assert ly.window is not None
-        m.submodules.window = win = window_unit(ly.window, ly.in_type.width, self.ppb)
+        m.submodules.window = win = window_unit(ly.window, ly.in_type.width, self.ppb, self.serial)
         m.submodules.dense = dense = DenseStage(self.plan, ly.n_in, self.noise)
         wiring.connect(m, wiring.flipped(self.i), win.i)
         wiring.connect(m, win.o, dense.i)

@@ -14,6 +14,12 @@ pixels bunched differently over a frame, both keep their rate. Timing (schedule.
 pixel is readable from the FIFO FIFO_LATENCY cycles after it is taken; a step per cycle when its pixel is there
 and the output is free; the window a step completes is offered LATENCY cycles after the step (memory read, then
 the window register). A frame takes `Window.cycles(1)` = rows x columns of steps.
+
+`decoupled` adds an output register apart from the window register: then only a step completing a window waits
+for the consumer, and the steps between windows (padding, the rows and columns no window ends on) run while the
+previous window is still held. That keeps a line buffer at its consumer's rate where the plain one loses cycles to
+bunched windows (schedule.py); the first stage's PISO + line buffer (window.py) uses it, as it has to keep up with
+frame banks that would emit a window every cycle.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
@@ -37,11 +43,11 @@ def slack_pixels(win: Window) -> int:
 class LineBufferWindowUnit(wiring.Component):
     LATENCY = 2  # from a step's pixel taken to the window it completes offered: memory read, window register
 
-    def __init__(self, win: Window, width: int) -> None:
+    def __init__(self, win: Window, width: int, decoupled: bool = False) -> None:
         assert self.LATENCY == WINDOW_LATENCY
         if not win.line_buffered(1):
             raise ValueError(f"padding {win.ph}x{win.pw} must be below the {win.kh}x{win.kw} kernel")
-        self.win, self.width = win, width
+        self.win, self.width, self.decoupled = win, width, decoupled
         super().__init__({
             "i": In(stream.Signature(win.channels * width)),
             "o": Out(stream.Signature(win.size * width)),
@@ -122,18 +128,22 @@ class LineBufferWindowUnit(wiring.Component):
                                               b_pix))
         masked = Cat(*(Mux(b_rows[i], column[i * pix:(i + 1) * pix], 0) for i in range(win.kh)))
 
-        # Window register, (i, j, c) order, shifted left by a column; it is the output, so it moves only when free.
+        # Window register, (i, j, c) order, shifted left by a column. Without `decoupled` it is the output, so it
+        # moves only when that is free; with it, only a step completing a window waits for the output register.
         taps = Signal(win.size * self.width, reset_less=True)
+        shifted = Cat(*(Cat(Mux(b_first, 0, taps[i * win.kw * pix:(i + 1) * win.kw * pix][pix:])
+                            if win.kw > 1 else Cat(), masked[i * pix:(i + 1) * pix]) for i in range(win.kh)))
+        out = Signal.like(taps, reset_less=True) if self.decoupled else taps
         valid = Signal()
-        m.d.comb += b_done.eq(b_valid & (~valid | self.o.ready))
+        free = ~valid | self.o.ready
+        m.d.comb += b_done.eq(b_valid & (free | ~b_emit if self.decoupled else free))
         with m.If(b_done):
-            for i in range(win.kh):
-                row = taps[i * win.kw * pix:(i + 1) * win.kw * pix]
-                new = masked[i * pix:(i + 1) * pix]
-                kept = Mux(b_first, 0, row[pix:]) if win.kw > 1 else Cat()
-                m.d.sync += row.eq(Cat(kept, new))
-            m.d.sync += valid.eq(b_emit)
+            m.d.sync += taps.eq(shifted)
+        with m.If(b_done & b_emit):
+            m.d.sync += valid.eq(1)
+            if self.decoupled:
+                m.d.sync += out.eq(shifted)
         with m.Elif(self.o.ready):
             m.d.sync += valid.eq(0)
-        m.d.comb += [self.o.valid.eq(valid), self.o.payload.eq(taps)]
+        m.d.comb += [self.o.valid.eq(valid), self.o.payload.eq(out)]
         return m

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from vhls.backends.nn.port import Ports
 from vhls.backends.nn.recognise import DenseLayer, Network, PoolLayer
-from vhls.backends.nn.schedule import SLICE_LATENCY, image_latency, window_cycles
+from vhls.backends.nn.schedule import SLICE_LATENCY, image_latency, line_buffered, serial_first, window_cycles
 from vhls.backends.nn.vecbuf import fill_delay, uses_memory
 from vhls.ir.errors import VhlsError
 
@@ -309,12 +309,15 @@ def report(net: Network, stages: Sequence[StagePlan], ports: Ports | None = None
     """Per stage and total: MACs, multipliers and widths, predicted cycles, II, latency and the ΣMAC/mult bound.
     Narrow `ports` bound the II by their beats per vector and add their latency."""
     feed = {id(u): window_cycles(net, stages, u) for u in net.chain if u.window is not None}
+    serial = serial_first(net, stages)
+    kind = {id(u): ("PISO + line buffer" if serial and u is net.chain[0] else "line buffer")
+            if line_buffered(net, stages, u) else "frame banks" for u in net.chain if u.window is not None}
     ii = max(max(s.cycles for s in stages), max(feed.values(), default=0), ports.beats if ports else 0)
     plans = {id(s.layer): s for s in stages}
     rows = []
     for u in net.chain:
         if isinstance(u, PoolLayer):
-            rows.append(_pool_row(u, feed[id(u)]))
+            rows.append({**_pool_row(u, feed[id(u)]), "window_unit": kind[id(u)]})
             continue
         s, ly = plans[id(u)], u
         rows.append({
@@ -324,7 +327,7 @@ def report(net: Network, stages: Sequence[StagePlan], ports: Ports | None = None
             "outputs": ly.n_out,
             "vectors": ly.vectors,
             **({"window": f"per row of {ly.window.height}" if ly.per_row else ly.window.describe(),
-                "window_cycles": feed[id(ly)]} if ly.window else {}),
+                "window_cycles": feed[id(ly)], "window_unit": kind[id(ly)]} if ly.window else {}),
             "pe": s.pe,
             "simd": s.simd,
             "macs": ly.macs,

@@ -81,8 +81,8 @@ class PoolReduce(wiring.Component):
 
 
 class PoolStage(wiring.Component):
-    def __init__(self, layer: PoolLayer, pixels_per_beat: int) -> None:
-        self.layer, self.ppb = layer, pixels_per_beat
+    def __init__(self, layer: PoolLayer, pixels_per_beat: int, serial: bool = False) -> None:
+        self.layer, self.ppb, self.serial = layer, pixels_per_beat, serial
         w = layer.window
         super().__init__({
             "i": In(stream.Signature(pixels_per_beat * w.channels * layer.in_type.width)),
@@ -91,7 +91,7 @@ class PoolStage(wiring.Component):
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        m.submodules.window = win = window_unit(self.layer.window, self.layer.in_type.width, self.ppb)
+        m.submodules.window = win = window_unit(self.layer.window, self.layer.in_type.width, self.ppb, self.serial)
         m.submodules.reduce = red = PoolReduce(self.layer)
         wiring.connect(m, wiring.flipped(self.i), win.i)
         wiring.connect(m, win.o, red.i)

@@ -245,7 +245,8 @@ Unit = DenseLayer | PoolLayer
 
 
 def _feed_cycles(win: Window | None, src: int | None) -> int:
-    """The first stage gets the whole input frame in one beat; later ones one pixel per beat."""
+    """The first stage gets the whole input frame in one beat (frame banks: its fastest unit; the planner may pick a
+    PISO and a line buffer instead, schedule.serial_first); later ones one pixel per beat."""
     if win is None:
         return 0
     return win.cycles(win.pixels if src is None else 1)

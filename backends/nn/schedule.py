@@ -7,10 +7,14 @@ its own output beats to the next unit as soon as their cycles are known. Every r
 
   frame banks (window.py)   the first window WINDOW_LATENCY cycles after the frame's last beat, the next one the
                             cycle after the previous is taken
+  PISO (piso.py)            a frame's pixel k offered PISO_LATENCY cycles after the frame is taken (pixel 0) or
+                            the cycle after pixel k - 1 is taken; the next frame taken no sooner than the cycle
+                            the last pixel is taken
   line buffer (linebuf.py)  a pixel readable from the input FIFO FIFO_LATENCY cycles after it is taken (or the
                             cycle after the previous pixel is read); step s runs in cycle f_s = max(c_(s-1), its
                             pixel readable) and completes in c_s = max(f_s + 1, the last window taken); a window
-                            is offered in c_s + 1
+                            is offered in c_s + 1. Decoupled (behind a PISO): only a step completing a window waits
+                            for the last one to be taken, the others complete in f_s + 1
   pool reduce (pool.py)     pool_latency registers in a row, each taking a value once its last one has been taken
                             (or in the same cycle), offering it the next cycle
   dense stage (dense.py)    beats taken per_beat cycles apart into a free bank; issue starts per_beat cycles after
@@ -21,7 +25,15 @@ its own output beats to the next unit as soon as their cycles are known. Every r
                             offers it
 
 The FIFOs in front of line buffers and behind dense stages are taken as never full: within one image a consumer
-that fills them is slower than its producer, and stays the bottleneck. The measured latency checks this (tests).
+that fills them is slower than its producer, and stays the bottleneck (a PISO that fills a line buffer's FIFO
+waits, but the pixels it holds back are needed no sooner than the FIFO's contents have left). The measured latency
+checks this (tests).
+
+The first stage's window unit depends on the plan (`serial_first`): a PISO into a line buffer when the line
+buffer's cycles per frame (beside its consumer) do not exceed the rest of the pipeline's initiation interval, else
+the frame banks. A line buffer is cheaper (a shift register and two line memories instead of two frames and a
+window multiplexer over every position), but slower: rows x columns of steps, padding included, where the frame
+banks emit a window per cycle.
 """
 
 import functools
@@ -36,6 +48,7 @@ if TYPE_CHECKING:  # plan.py imports this module
     from vhls.backends.nn.plan import StagePlan
 
 WINDOW_LATENCY = 2  # window.py and linebuf.py: from the beat completing a window to the window offered
+PISO_LATENCY = 1  # piso.py: from a frame taken to its first pixel offered
 NEVER = -math.inf
 SLICE_LATENCY = 1  # skid.py: the register slice between two dense stages
 POOL_FOLD_STEPS = 1  # pool.py: window elements folded between two registers (a compare or add, and a mux, each)
@@ -90,13 +103,27 @@ class _FrameWindows:
         return offered
 
 
+class _Piso:
+    def __init__(self, words: int, down: _Unit) -> None:
+        self.words, self.down = words, down
+        self.free = NEVER  # the previous frame's last pixel taken: the next frame may be taken in that cycle
+
+    def take(self, offered: float) -> float:
+        t = max(offered, self.free)
+        o = t + PISO_LATENCY
+        for _ in range(self.words):
+            self.free = self.down.take(o)
+            o = self.free + 1
+        return t
+
+
 class _LineBuffer:
-    def __init__(self, win: Window, fifo_latency: int, down: _Unit) -> None:
+    def __init__(self, win: Window, fifo_latency: int, down: _Unit, decoupled: bool = False) -> None:
         hv, wv = win.grid
         rows, cols = set(win.emit_rows), set(win.emit_cols)
         # (needs a pixel, completes a window) per step, in order
         self.steps = [(y < win.height and x < win.width, y in rows and x in cols) for y in range(hv) for x in range(wv)]
-        self.fifo_latency, self.down = fifo_latency, down
+        self.fifo_latency, self.down, self.decoupled = fifo_latency, down, decoupled
         self.s = 0
         self.frame_ends: list[float] = []  # c of each frame's last step
         self.done = NEVER  # c of the previous step
@@ -106,8 +133,9 @@ class _LineBuffer:
 
     def _step(self, readable: float) -> None:
         f = max(self.done, readable)
-        c = max(f + 1, self.taken)
-        if self.steps[self.s][1]:
+        emits = self.steps[self.s][1]
+        c = max(f + 1, self.taken) if emits or not self.decoupled else f + 1
+        if emits:
             self.taken = self.down.take(c + 1)
         self.done = c
         if self.steps[self.s][0]:
@@ -182,21 +210,48 @@ class _Dense:
         return cls(*cls.input_side(stage), stage.nf, stage.sf, stage.pipeline_depth, down)
 
 
+def serial_first(net: Network, stages: Sequence["StagePlan"]) -> bool:
+    """The one rule for the first stage's window unit (its input is a whole frame per beat): a PISO into a line
+    buffer (True) when the line buffer's cycles per frame beside its consumer are within the initiation interval
+    of the rest (every MAC stage, every other window unit), else frame banks. Narrow ports (port.py) are left out:
+    they can only raise the interval."""
+    first = net.chain[0]
+    win = first.window
+    if win is None or first.src is not None or win.pixels < 2 or not win.line_buffered(1):
+        return False
+    rest = max([s.cycles for s in stages] +
+               [window_cycles(net, stages, u) for u in net.chain[1:] if u.window is not None])
+    return _line_buffer_cycles(net, stages, first) <= rest
+
+
+def line_buffered(net: Network, stages: Sequence["StagePlan"], unit: Unit) -> bool:
+    """The unit's windows come from a line buffer: fed a pixel per beat, or the first stage's through a PISO."""
+    assert unit.window is not None
+    if unit.window.line_buffered(pixels_per_beat(unit)):
+        return True
+    return unit is net.chain[0] and serial_first(net, stages)
+
+
 def window_cycles(net: Network, stages: Sequence["StagePlan"], unit: Unit) -> int:
     """Cycles per image of a window unit feeding its consumer, when pixels are always there. A line buffer pauses
     while its consumer holds a window, and its windows come in bunches (rows and columns of steps that complete
     none between them), so a consumer that keeps up on average can still slow it: steady state of the pair."""
+    if not line_buffered(net, stages, unit):
+        return unit.feed_cycles
+    return _line_buffer_cycles(net, stages, unit)
+
+
+def _line_buffer_cycles(net: Network, stages: Sequence["StagePlan"], unit: Unit) -> int:
     win = unit.window
     assert win is not None
-    if not win.line_buffered(pixels_per_beat(unit)):
-        return unit.feed_cycles
     plans = {id(s.layer): s for s in stages}
+    serial = pixels_per_beat(unit) > 1  # behind a PISO: the decoupled line buffer (window.py)
     if isinstance(unit, DenseLayer):
-        return _pair_cycles(win, False, _dense_key(plans[id(unit)]))
+        return _pair_cycles(win, False, _dense_key(plans[id(unit)]), serial)
     k = net.chain.index(unit) + 1
     nxt = net.chain[k] if k < len(net.chain) else None
     blocking = isinstance(nxt, DenseLayer) and nxt.window is None  # its input buffer may take pixels slowly
-    return _pair_cycles(win, True, _dense_key(plans[id(nxt)]) if blocking else None)
+    return _pair_cycles(win, True, _dense_key(plans[id(nxt)]) if blocking else None, serial)
 
 
 def _dense_key(stage: "StagePlan") -> tuple[int, int, int]:
@@ -205,11 +260,12 @@ def _dense_key(stage: "StagePlan") -> tuple[int, int, int]:
 
 
 @functools.lru_cache(maxsize=256)
-def _pair_cycles(win: Window, pool: bool, dense: tuple[int, int, int] | None, frames: int = 5) -> int:
+def _pair_cycles(win: Window, pool: bool, dense: tuple[int, int, int] | None, decoupled: bool = False,
+                 frames: int = 5) -> int:
     consumer: _Unit = _Sink() if dense is None else _Dense(dense[0], dense[1], dense[2], 1, 0, _Sink())
     if pool:
         consumer = _pool_reduce(win, consumer)
-    lb = _LineBuffer(win, 0, consumer)
+    lb = _LineBuffer(win, 0, consumer, decoupled)
     for _ in range(frames * win.pixels):
         lb.take(0)
     return int(lb.frame_ends[-1] - lb.frame_ends[-2])
@@ -231,8 +287,12 @@ def image_latency(net: Network, stages: Sequence["StagePlan"], fifo_latency: int
         if u.window is None:
             continue
         ppb = pixels_per_beat(u)
-        down = (_LineBuffer(u.window, fifo_latency, down) if u.window.line_buffered(ppb) else
-                _FrameWindows(u.window, ppb, down))
+        if not line_buffered(net, stages, u):
+            down = _FrameWindows(u.window, ppb, down)
+            continue
+        down = _LineBuffer(u.window, fifo_latency, down, decoupled=ppb > 1)
+        if ppb > 1:
+            down = _Piso(ppb, down)
         prod = None if u.src is None else net.chain[u.src]
         if isinstance(prod, DenseLayer) and plans[id(prod)].pe != u.window.channels:
             down = _Collector(u.window.channels // plans[id(prod)].pe, down)

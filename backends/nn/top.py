@@ -32,7 +32,7 @@ from vhls.backends.nn.port import Ports
 from vhls.backends.nn.protect import NoiseOptions, top_ports
 from vhls.backends.nn.recognise import DenseLayer, Network, pixels_per_beat
 from vhls.backends.nn.recompute import dense_stage
-from vhls.backends.nn.schedule import SLICE_LATENCY, sliced
+from vhls.backends.nn.schedule import SLICE_LATENCY, serial_first, sliced
 from vhls.backends.nn.serdes import Deserialiser, Serialiser
 from vhls.backends.nn.skid import SkidBuffer
 
@@ -86,6 +86,7 @@ class NNTop(wiring.Component):
             ]
             in_payload, in_valid, in_ready = des.o.payload, des.o.valid, des.o.ready
         first = None
+        serial = serial_first(net, self.stages)  # the first stage's window unit: PISO + line buffer or frame banks
         for k, u in enumerate(net.chain):
             blk: wiring.Component
             if isinstance(u, DenseLayer) and u.window is None:
@@ -95,6 +96,7 @@ class NNTop(wiring.Component):
             else:
                 assert u.window is not None
                 ppb = pixels_per_beat(u)
+                piso = serial and src is None
                 if src is None:
                     if net.in_order is not None:  # an input image, [C][H][W], becomes pixels
                         t = net.in_type.width
@@ -105,11 +107,11 @@ class NNTop(wiring.Component):
                     wiring.connect(m, src, col.i)
                     src = col.o
                 if isinstance(u, DenseLayer):
-                    blk = ConvStage(plans[id(u)], ppb, self.noise)
+                    blk = ConvStage(plans[id(u)], ppb, self.noise, serial=piso)
                     for n in top_ports(self.noise):
                         m.d.comb += getattr(self, f"stage{k}_{n}").eq(getattr(blk, n)[0])
                 else:
-                    blk = PoolStage(u, ppb)
+                    blk = PoolStage(u, ppb, serial=piso)
             m.submodules[f"stage{k}"] = blk
             if sliced(net, k):  # two dense stages: the chunks' way across the die gets a cycle of its own
                 assert SkidBuffer.LATENCY == SLICE_LATENCY

@@ -1,10 +1,11 @@
 """Sliding-window units: a stream of pixels in, one whole window vector per beat out (im2col in hardware).
 
-`window_unit` picks the unit by the one rule in `Window.line_buffered`: a pixel per beat streams through line
-buffers (linebuf.py: kh - 1 rows in memories behind a FIFO of two rows); a whole frame per beat (the first stage,
-whose input is one beat per image) lands in the frame banks below, as do the rare windows whose padding is as
-wide as the kernel. Both emit the windows in raster order of their position, kh*kw*C elements in (i, j, c) order,
-zeros where the window overlaps the padding.
+`window_unit` picks the unit: a pixel per beat streams through line buffers (linebuf.py: kh - 1 rows in memories
+behind a FIFO of two rows, `Window.line_buffered`); a whole frame per beat (the first stage, whose input is one beat
+per image) goes through a PISO (piso.py) into a line buffer when the planner says that keeps up with the pipeline
+(`serial`: schedule.serial_first), else it lands in the frame banks below, as do the rare windows whose padding is
+as wide as the kernel. All emit the windows in raster order of their position, kh*kw*C elements in (i, j, c)
+order, zeros where the window overlaps the padding.
 
 Frame banks: the feature map (C x H x W) is kept in two banks of flip-flops (ping-pong): one is written while the
 windows of the other are read, so consecutive images overlap. The write side takes `pixels_per_beat` pixels per
@@ -19,14 +20,44 @@ from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn.linebuf import LineBufferWindowUnit
 from vhls.backends.nn.pipe import ping_pong_advance
+from vhls.backends.nn.piso import PISO
 from vhls.backends.nn.recognise import Window
 from vhls.backends.nn.schedule import WINDOW_LATENCY
 
 
-def window_unit(win: Window, width: int, pixels_per_beat: int) -> "FrameWindowUnit | LineBufferWindowUnit":
+def window_unit(win: Window, width: int, pixels_per_beat: int,
+                serial: bool = False) -> "FrameWindowUnit | LineBufferWindowUnit | SerialWindowUnit":
+    """`serial`: a frame per beat goes through a PISO into a line buffer (ignored for a pixel per beat)."""
     if win.line_buffered(pixels_per_beat):
         return LineBufferWindowUnit(win, width)
+    if serial:
+        return SerialWindowUnit(win, width)
     return FrameWindowUnit(win, width, pixels_per_beat)
+
+
+class SerialWindowUnit(wiring.Component):
+    """A whole frame per beat, sent a pixel per cycle (PISO) into a line buffer: Window.cycles(1) cycles per frame,
+    the frame's windows from its pixels as they arrive (schedule.py models both). The line buffer is `decoupled`
+    (linebuf.py) so its bunched windows keep up with a consumer that frame banks would keep busy; the plain one is
+    there for tests."""
+
+    def __init__(self, win: Window, width: int, decoupled: bool = True) -> None:
+        if win.pixels < 2 or not win.line_buffered(1):
+            raise ValueError(f"a PISO and line buffer need 2+ pixels and padding below the kernel: {win.describe()}")
+        self.win, self.width, self.decoupled = win, width, decoupled
+        super().__init__({
+            "i": In(stream.Signature(win.pixels * win.channels * width)),
+            "o": Out(stream.Signature(win.size * width)),
+        })
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        m.submodules.piso = piso = PISO(self.win.pixels, self.win.channels * self.width)
+        m.submodules.lines = lines = LineBufferWindowUnit(self.win, self.width, self.decoupled)
+        wiring.connect(m, wiring.flipped(self.i), piso.i)
+        wiring.connect(m, piso.o, lines.i)
+        wiring.connect(m, lines.o, wiring.flipped(self.o))
+        return m
 
 
 class FrameWindowUnit(wiring.Component):

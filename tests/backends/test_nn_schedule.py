@@ -1,5 +1,6 @@
-"""The beat-level timing model (schedule.py) against the line-buffer unit in the Amaranth simulator: the cycle every
-window is taken, for pixels arriving with gaps and consumers slower than the unit (a full input FIFO included)."""
+"""The beat-level timing model (schedule.py) against the line-buffer units in the Amaranth simulator: the cycle every
+window is taken, for pixels (or PISO frames) arriving with gaps and consumers slower than the unit (a full input
+FIFO included); the first stage's choice between a PISO + line buffer and frame banks."""
 
 import random
 
@@ -11,7 +12,18 @@ from nn_nets import two_layer
 from vhls.backends.nn.linebuf import LineBufferWindowUnit
 from vhls.backends.nn.plan import FIFO_LATENCY, allocate, plan, predicted_latency, report
 from vhls.backends.nn.recognise import Window, recognise
-from vhls.backends.nn.schedule import NEVER, SLICE_LATENCY, _LineBuffer, image_latency
+from vhls.backends.nn.schedule import (
+    NEVER,
+    SLICE_LATENCY,
+    _line_buffer_cycles,
+    _LineBuffer,
+    _Piso,
+    image_latency,
+    serial_first,
+    window_cycles,
+)
+from vhls.backends.nn.top import NNTop
+from vhls.backends.nn.window import FrameWindowUnit, SerialWindowUnit
 
 
 class _Busy:
@@ -25,8 +37,7 @@ class _Busy:
         return self.taken[-1]
 
 
-def _rtl(win: Window, offers: list[int], gap: int, n_out: int) -> list[int]:
-    dut = LineBufferWindowUnit(win, 4)
+def _rtl(dut: LineBufferWindowUnit | SerialWindowUnit, offers: list[int], gap: int, n_out: int) -> list[int]:
     taken: list[int] = []
 
     async def bench(ctx) -> None:
@@ -55,7 +66,8 @@ def _rtl(win: Window, offers: list[int], gap: int, n_out: int) -> list[int]:
 @pytest.mark.parametrize("geometry", [(1, 4, 5, 3, 3, 1, 1, 1, 1), (2, 6, 5, 3, 3, 2, 2, 1, 2),
                                       (1, 5, 4, 2, 2, 2, 2, 0, 0)], ids=["same-pad", "strided-pad", "pool"])
 @pytest.mark.parametrize("gap", [1, 3, 9])
-def test_model_predicts_every_window_take(geometry: tuple[int, ...], gap: int) -> None:
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_model_predicts_every_window_take(geometry: tuple[int, ...], gap: int, decoupled: bool) -> None:
     win = Window(*geometry)
     frames = 3
     rng = random.Random(gap)
@@ -63,10 +75,26 @@ def test_model_predicts_every_window_take(geometry: tuple[int, ...], gap: int) -
     for _ in range(frames * win.pixels):
         t += rng.choice([0, 0, 1, 1, 2, 5])  # several pixels may be offered at once: they queue
         offers.append(t)
-    got = _rtl(win, offers, gap, frames * win.positions)
+    got = _rtl(LineBufferWindowUnit(win, 4, decoupled), offers, gap, frames * win.positions)
     consumer = _Busy(gap)
-    model = _LineBuffer(win, FIFO_LATENCY, consumer)
+    model = _LineBuffer(win, FIFO_LATENCY, consumer, decoupled)
     for o in offers:  # the model's FIFO never fills; the RTL's does with the slow consumers, to no effect
+        model.take(o)
+    assert got == consumer.taken[1:]
+
+
+@pytest.mark.parametrize("geometry", [(1, 4, 5, 3, 3, 1, 1, 1, 1), (2, 6, 5, 3, 3, 2, 2, 1, 2),
+                                      (1, 5, 4, 2, 2, 2, 2, 0, 0)], ids=["same-pad", "strided-pad", "pool"])
+@pytest.mark.parametrize("gap", [1, 4, 30])
+def test_model_predicts_every_window_take_behind_a_piso(geometry: tuple[int, ...], gap: int) -> None:
+    """Frames (one beat each) offered together or apart, consumers from fast to one that fills the line buffer's
+    FIFO and holds the PISO back: the model (PISO, then a FIFO that never fills) still gets every window's cycle."""
+    win = Window(*geometry)
+    offers = [0, 0, 200, 201]
+    got = _rtl(SerialWindowUnit(win, 4), offers, gap, len(offers) * win.positions)
+    consumer = _Busy(gap)
+    model = _Piso(win.pixels, _LineBuffer(win, FIFO_LATENCY, consumer, decoupled=True))
+    for o in offers:
         model.take(o)
     assert got == consumer.taken[1:]
 
@@ -83,6 +111,30 @@ def test_bunched_windows_bound_the_interval() -> None:
     assert rows["conv1"]["window_cycles"] == rows["conv1"]["initiation_interval"] == 100
     assert report(net, stages)["total"]["initiation_interval"] == 100
     assert allocate(net, 200) == pairs  # nothing within 200 multipliers does better
+
+
+@pytest.mark.parametrize(("parallel", "serial"), [(None, True), (20, True), (200, True), (64, False)])
+def test_first_stage_takes_a_piso_when_its_line_buffer_keeps_up(parallel: int | None, serial: bool) -> None:
+    """The first conv gets a whole frame per beat: a PISO into a line buffer when the line buffer (beside its
+    consumer) is within the interval of the rest of the pipeline, else frame banks; either way the interval is
+    what frame banks give, and the top level builds the unit the rule picks."""
+    net = recognise(chained_cnn().ir)
+    stages = plan(net, parallel)
+    first = net.chain[0]
+    rest = max([s.cycles for s in stages] + [window_cycles(net, stages, u) for u in net.chain[1:]
+                                              if u.window is not None])
+    lb = _line_buffer_cycles(net, stages, first)
+    assert serial_first(net, stages) == serial == (lb <= rest)
+    assert lb > first.feed_cycles  # the frame banks are faster: the choice is about cost, never throughput
+    r = report(net, stages)
+    assert r["stages"][0]["window_cycles"] == (lb if serial else first.feed_cycles)
+    assert [row["window_unit"] for row in r["stages"][:3]] == \
+        ["PISO + line buffer" if serial else "frame banks", "line buffer", "line buffer"]
+    assert r["total"]["initiation_interval"] == max(rest, first.feed_cycles)
+    top = NNTop(net, stages).elaborate(None)
+    stage0 = top.submodules["stage0"]
+    assert isinstance(stage0.elaborate(None).submodules["window"], SerialWindowUnit if serial else FrameWindowUnit)
+    assert not top.submodules["stage1"].serial  # pixels per beat after the first stage
 
 
 def test_dense_only_latency_is_the_sum_of_stages() -> None:

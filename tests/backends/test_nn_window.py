@@ -1,5 +1,6 @@
-"""The sliding-window units (Amaranth sim) against numpy im2col: padding, stride, whole-frame beats (frame banks)
-and pixel beats (line buffers), random tvalid gaps and back-pressure, several images back to back."""
+"""The sliding-window units (Amaranth sim) against numpy im2col: padding, stride, whole-frame beats (frame banks,
+or a PISO into a decoupled line buffer) and pixel beats (line buffers), random tvalid gaps and back-pressure,
+several images back to back."""
 
 import importlib.util
 
@@ -11,7 +12,7 @@ from nn_streams import pack, run_stream, unpack
 from vhls.backends.nn.linebuf import LineBufferWindowUnit
 from vhls.backends.nn.plan import FIFO_LATENCY
 from vhls.backends.nn.recognise import Window
-from vhls.backends.nn.window import FrameWindowUnit, window_unit
+from vhls.backends.nn.window import FrameWindowUnit, SerialWindowUnit, window_unit
 from vhls.backends.synth import lint_verilog
 
 WIDTH = 6
@@ -55,6 +56,28 @@ def test_window_unit_matches_im2col(geometry: tuple[int, ...], whole: bool) -> N
     assert isinstance(dut, LineBufferWindowUnit if win.line_buffered(ppb) else FrameWindowUnit)
     got = run_stream(dut, beats, len(want), seed=len(beats))
     assert [unpack(g, win.size, WIDTH) for g in got] == want
+
+
+@pytest.mark.parametrize("geometry", [(2, 5, 4, 3, 3, 1, 1, 1, 1), (2, 4, 3, 3, 3, 2, 2, 1, 1),
+                                      (1, 5, 6, 2, 3, 2, 3, 0, 0), (1, 2, 1, 3, 1, 1, 1, 1, 0)],
+                         ids=["conv3x3", "strided", "stride-skips", "1-column"])
+@pytest.mark.parametrize("decoupled", [True, False])
+def test_serial_window_unit_matches_im2col(geometry: tuple[int, ...], decoupled: bool) -> None:
+    """A whole frame per beat through the PISO and a line buffer (decoupled, as window.py builds it, and plain)."""
+    win = Window(*geometry)
+    rng = np.random.default_rng(sum(geometry))
+    images = rng.integers(-32, 31, size=(3, win.channels, win.height, win.width), endpoint=True)
+    beats = [pack(img.transpose(1, 2, 0).reshape(-1), WIDTH) for img in images]
+    want = [w for img in images for w in _windows(img, win)]
+    dut = SerialWindowUnit(win, WIDTH, decoupled)
+    assert isinstance(window_unit(win, WIDTH, win.pixels, serial=True), SerialWindowUnit)
+    got = run_stream(dut, beats, len(want), seed=len(want))
+    assert [unpack(g, win.size, WIDTH) for g in got] == want
+
+
+def test_serial_window_unit_refuses_wide_padding() -> None:
+    with pytest.raises(ValueError, match="padding below the kernel"):
+        SerialWindowUnit(Window(1, 3, 3, 2, 2, 1, 1, 2, 0), WIDTH)
 
 
 def test_window_unit_sustains_one_window_per_cycle() -> None:

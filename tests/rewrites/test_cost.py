@@ -142,3 +142,29 @@ def test_targets() -> None:
         get_target("generic", dsp=4)
     with pytest.raises(VhlsError, match=r"unknown target 'xc7'.*ecp5-85k"):
         get_target("xc7")
+
+
+def test_window_units_are_the_ones_the_backend_builds() -> None:
+    """Each window unit is costed as the kind schedule.py's rule picks (the first conv: a PISO and a line buffer
+    while it keeps up, else frame banks), and the design's total counts them."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
+    from nn_cnn_nets import chained_cnn
+
+    from vhls.backends.nn.plan import plan
+    from vhls.rewrites.cost import collector, slices, window_kinds, window_unit
+
+    net = recognise(chained_cnn().ir)
+    kinds = {p: [k[3] for k in window_kinds(net, plan(net, p))] for p in (200, 64)}
+    assert kinds == {200: ["serial", "lines", "lines"], 64: ["frames", "lines", "lines"]}
+    win, width, ppb, _ = window_kinds(net, plan(net, 200))[0]
+    serial, frames = (window_unit(win, width, ppb, k, ECP5_85K) for k in ("serial", "frames"))
+    assert serial.lut < frames.lut and serial.ff < frames.ff  # one frame and a shift, not two and a window mux
+    cm = CostModel(ECP5_85K)
+    for p in (200, 64):
+        stages = plan(net, p)
+        c = cm.evaluate(net, p)
+        ff = collector(net, stages[-1].pe).ff + slices(net, stages).ff + sum(r.ff for r in c.stages)
+        ff += sum(window_unit(*k, ECP5_85K).ff for k in window_kinds(net, stages))
+        assert c.ff == round(ff * ECP5_85K.ff_scale)
