@@ -289,10 +289,10 @@ def image_latency(net: Network, stages: Sequence["StagePlan"], fifo_latency: int
         ppb = pixels_per_beat(u)
         if not line_buffered(net, stages, u):
             down = _FrameWindows(u.window, ppb, down)
-            continue
-        down = _LineBuffer(u.window, fifo_latency, down, decoupled=ppb > 1)
-        if ppb > 1:
-            down = _Piso(ppb, down)
+        else:
+            down = _LineBuffer(u.window, fifo_latency, down, decoupled=ppb > 1)
+            if ppb > 1:
+                down = _Piso(ppb, down)
         prod = None if u.src is None else net.chain[u.src]
         if isinstance(prod, DenseLayer) and plans[id(prod)].pe != u.window.channels:
             down = _Collector(u.window.channels // plans[id(prod)].pe, down)

@@ -5,6 +5,7 @@ FIFO included); the first stage's choice between a PISO + line buffer and frame 
 import random
 
 import pytest
+from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 from nn_cnn_nets import chained_cnn
 from nn_nets import two_layer
@@ -131,10 +132,13 @@ def test_first_stage_takes_a_piso_when_its_line_buffer_keeps_up(parallel: int | 
     assert [row["window_unit"] for row in r["stages"][:3]] == \
         ["PISO + line buffer" if serial else "frame banks", "line buffer", "line buffer"]
     assert r["total"]["initiation_interval"] == max(rest, first.feed_cycles)
-    top = NNTop(net, stages).elaborate(None)
-    stage0 = top.submodules["stage0"]
-    assert isinstance(stage0.elaborate(None).submodules["window"], SerialWindowUnit if serial else FrameWindowUnit)
+    nn = NNTop(net, stages)
+    top = nn.elaborate(None)
+    stage0 = top.submodules["stage0"].elaborate(None)
+    assert isinstance(stage0.submodules["window"], SerialWindowUnit if serial else FrameWindowUnit)
     assert not top.submodules["stage1"].serial  # pixels per beat after the first stage
+    for used in (nn, top, stage0):  # elaborate the rest: nothing is left unused
+        Fragment.get(used, None)
 
 
 def test_dense_only_latency_is_the_sum_of_stages() -> None:
