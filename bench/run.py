@@ -46,6 +46,8 @@ NN_FULL = [
 # The points the full run also places and routes on ECP5-85k. jet@156 (133 multipliers) is the largest jet that
 # fits, the point of the Fmax target; the other large points take 10+ minutes each on 2 cores, so the full run
 # (<= 30 min) measures, builds and verifies them but does not place them.
+# Per tool run of `vhls synth`: a place-and-route that has not converged by then is recorded as such, not waited on.
+SYNTH_TOOL_TIMEOUT = 2400
 SYNTH_FULL = {"jet_mlp": ["seq", "68", "156"], "digits_mlp": ["seq", "64"], "finn_tfc": ["64"], "digits_cnn": ["seq"]}
 HLS4ML_EXAMPLES = ["jet_mlp", "digits_mlp", "finn_tfc"]
 # Fewer vectors where one inference takes thousands of simulated cycles (the sequential CNN).
@@ -309,8 +311,8 @@ def synth_nn_point(run: Runner, row: dict, out: Path) -> None:
     package's pins is placed and routed out of context (row["synth"]["out_of_context"])."""
     sj = out / "synth.json"
     for ooc in (False, True):
-        s = run.run([VHLS, "synth", str(out), "--fpga", "ecp5-85k", "--freq", "200", *(["--ooc"] if ooc else [])],
-                    timeout=3600)
+        s = run.run([VHLS, "synth", str(out), "--fpga", "ecp5-85k", "--freq", "200", "--timeout",
+                     str(SYNTH_TOOL_TIMEOUT), *(["--ooc"] if ooc else [])], timeout=3 * SYNTH_TOOL_TIMEOUT)
         sd = json.loads(sj.read_text()).get("ecp5-85k") if sj.exists() else None
         if not (sd and not sd.get("fits") and "--ooc" in (sd.get("problem") or "")):
             break
@@ -320,7 +322,7 @@ def synth_nn_point(run: Runner, row: dict, out: Path) -> None:
         if s["returncode"] != 0:
             row["synth_error"] = error_of(s)
         row["synth"] = {k: sd.get(k) for k in ("resources", "fmax_mhz", "target_mhz", "synth_seconds", "pnr_seconds",
-                                                "fits", "out_of_context")}
+                                                "fits", "out_of_context", "problem")}
         if sd.get("fmax_mhz") and row.get("measured_cycles"):
             row["synth"]["inferences_per_s_at_fmax"] = round(sd["fmax_mhz"] * 1e6 / row["measured_cycles"])
     else:

@@ -56,6 +56,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="ECP5 LFE5U-85F CABGA381 or iCE40 UP5K SG48 (default ecp5-85k)")
     s.add_argument("--freq", type=float, default=200.0, help="target clock in MHz (default 200)")
     s.add_argument("--seed", type=int, default=1, help="nextpnr placer seed")
+    s.add_argument("--timeout", type=float, default=3600.0, metavar="SECONDS",
+                   help="give up on a tool run (yosys, nextpnr) after SECONDS; synth.json records the timeout "
+                        "(default 3600)")
     s.add_argument("--ooc", action="store_true",
                    help="ECP5: place and route out of context (no pins), for ports wider than the package")
     s.add_argument("--pins", default="none", choices=("none", "edge"),
@@ -178,7 +181,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from vhls.backends.synth import synth
 
     t0 = time.perf_counter()
-    res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=args.seed, ooc=args.ooc, pins=args.pins)
+    res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=args.seed, timeout=args.timeout, ooc=args.ooc,
+                pins=args.pins)
     out = _console()
     where = f"{res.fpga}, out of context" if res.out_of_context else res.fpga
     where += f", {res.pins} pin plan" if res.pins != "none" else ""

@@ -18,10 +18,14 @@ from vhls.backends.nn.schedule import PISO_LATENCY
 class PISO(wiring.Component):
     LATENCY = 1  # from a beat taken to its first word offered (schedule.PISO_LATENCY)
 
-    def __init__(self, words: int, width: int) -> None:
-        assert self.LATENCY == PISO_LATENCY
+    def __new__(cls, words: int, width: int) -> "PISO":
+        # Refused before the object exists, so Amaranth does not warn about an unused elaboratable.
         if words < 2:
             raise ValueError(f"a PISO needs at least 2 words per beat, got {words}")
+        return super().__new__(cls)
+
+    def __init__(self, words: int, width: int) -> None:
+        assert self.LATENCY == PISO_LATENCY
         self.words, self.width = words, width
         super().__init__({
             "i": In(stream.Signature(words * width)),

@@ -41,9 +41,13 @@ class SerialWindowUnit(wiring.Component):
     (linebuf.py) so its bunched windows keep up with a consumer that frame banks would keep busy; the plain one is
     there for tests."""
 
-    def __init__(self, win: Window, width: int, decoupled: bool = True) -> None:
+    def __new__(cls, win: Window, width: int, decoupled: bool = True) -> "SerialWindowUnit":
+        # Refused before the object exists, so Amaranth does not warn about an unused elaboratable.
         if win.pixels < 2 or not win.line_buffered(1):
             raise ValueError(f"a PISO and line buffer need 2+ pixels and padding below the kernel: {win.describe()}")
+        return super().__new__(cls)
+
+    def __init__(self, win: Window, width: int, decoupled: bool = True) -> None:
         self.win, self.width, self.decoupled = win, width, decoupled
         super().__init__({
             "i": In(stream.Signature(win.pixels * win.channels * width)),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vhls.backends.synth.absorb import absorb_ecp5_registers
 from vhls.backends.synth.pins import PLANS, plan_pins
-from vhls.backends.synth.tools import atomic_write, run_tool, tail
+from vhls.backends.synth.tools import ToolTimeout, atomic_write, run_tool, tail
 from vhls.ir.errors import VhlsError
 
 
@@ -159,6 +159,15 @@ def _nextpnr_overuse(log: Path) -> str | None:
     return "; ".join(over) or None
 
 
+def _last_step(log: Path) -> str:
+    """The last Info line of a nextpnr log: the phase a run that was stopped had reached."""
+    try:
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.startswith("Info:")]
+    except OSError:
+        lines = []
+    return lines[-1].removeprefix("Info:").strip() if lines else "no log"
+
+
 def _merge_json(path: Path, key: str, entry: dict) -> None:
     try:
         data = json.loads(path.read_text())
@@ -228,7 +237,14 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
                 "--report", "report.json", "--log", "nextpnr.log", "--timing-allow-fail", "-q",
                 *(["--out-of-context"] if ooc else []), *lpf]
         (work / "report.json").unlink(missing_ok=True)
-        rc = run_tool(dev.nextpnr, args, work, work / "nextpnr.out", timeout)
+        try:
+            rc = run_tool(dev.nextpnr, args, work, work / "nextpnr.out", timeout)
+        except ToolTimeout as e:
+            # Recorded, so a benchmark or a sweep can say which design did not converge and how far it got.
+            result.pnr_seconds = round(time.perf_counter() - t1, 1)
+            problem = f"{e.what}; it had reached: {_last_step(work / 'nextpnr.log')}"
+            _merge_json(out / "synth.json", fpga, {**result.to_json(), "fits": None, "problem": problem})
+            raise ToolTimeout(problem) from None
         result.pnr_seconds = round(time.perf_counter() - t1, 1)
         if rc != 0 or not (work / "report.json").exists():
             over = _nextpnr_overuse(work / "nextpnr.log")

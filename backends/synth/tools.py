@@ -37,15 +37,19 @@ def find_tool(name: str) -> str:
     raise VhlsError(f"{name} is not installed: pip install {pkg} (or pip install 'vhls[synth]')")
 
 
+class ToolTimeout(VhlsError):
+    """A tool ran longer than its time limit (and was killed)."""
+
+
 def run_tool(name: str, args: list[str], cwd: Path, log: Path, timeout: float | None = None) -> int:
-    """Run a YoWASP tool in `cwd`; its stdout and stderr go to `log`. Returns the exit code."""
+    """Run a YoWASP tool in `cwd`; its stdout and stderr go to `log`. Returns the exit code; raises ToolTimeout."""
     exe = find_tool(name)
     with open(log, "w", encoding="utf-8") as f:
         try:
             proc = subprocess.run([exe, *args], cwd=cwd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
                                   check=False)
         except subprocess.TimeoutExpired:
-            raise VhlsError(f"{name} did not finish within {timeout:.0f} s (log: {log})") from None
+            raise ToolTimeout(f"{name} did not finish within {timeout:g} s (log: {log})") from None
     return proc.returncode
 
 

@@ -69,8 +69,8 @@ def test_serial_window_unit_matches_im2col(geometry: tuple[int, ...], decoupled:
     images = rng.integers(-32, 31, size=(3, win.channels, win.height, win.width), endpoint=True)
     beats = [pack(img.transpose(1, 2, 0).reshape(-1), WIDTH) for img in images]
     want = [w for img in images for w in _windows(img, win)]
-    dut = SerialWindowUnit(win, WIDTH, decoupled)
-    assert isinstance(window_unit(win, WIDTH, win.pixels, serial=True), SerialWindowUnit)
+    dut = window_unit(win, WIDTH, win.pixels, serial=True) if decoupled else SerialWindowUnit(win, WIDTH, False)
+    assert isinstance(dut, SerialWindowUnit) and dut.decoupled == decoupled
     got = run_stream(dut, beats, len(want), seed=len(want))
     assert [unpack(g, win.size, WIDTH) for g in got] == want
 

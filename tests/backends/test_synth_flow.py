@@ -146,3 +146,41 @@ def test_flagship_sequential_through_ecp5(tmp_path: Path) -> None:
     assert res.resources["dsp"] == rep["total"]["multipliers"] == 4
     assert res.resources["io"] == 16 * 16 + 5 * 16 + 8  # tdata, tvalid/tready/tlast both ways, clk, rst
     assert res.fmax_mhz is not None and res.fmax_mhz > 50
+
+
+@needs_yosys
+@needs_ecp5
+def test_place_and_route_timeout_is_reported_and_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nextpnr run cut off by the time limit (here 0.2 s, less than its start-up) is one error line and a
+    synth.json entry saying so; yosys keeps the normal limit so the run gets that far."""
+    from vhls.backends.synth import flow
+
+    real = flow.run_tool
+
+    def short_nextpnr(name: str, args: list[str], cwd: Path, log: Path, timeout: float | None = None) -> int:
+        return real(name, args, cwd, log, 0.2 if "nextpnr" in name else timeout)
+
+    monkeypatch.setattr(flow, "run_tool", short_nextpnr)
+    out = tmp_path / "tiny"
+    build(tiny(), out, "2x4", check=False, vectors=4)
+    assert main(["synth", str(out), "--fpga", "ecp5-85k", "--freq", "100"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did not finish within 0.2 s" in err and "it had reached:" in err
+    entry = json.loads((out / "synth.json").read_text())["ecp5-85k"]
+    assert entry["fits"] is None and entry["fmax_mhz"] is None and "did not finish" in entry["problem"]
+
+
+def test_timeout_option_reaches_the_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vhls.backends.synth import flow
+
+    seen: list[float | None] = []
+
+    def record(*args: object, timeout: float | None = None, **kw: object) -> None:
+        seen.append(timeout)
+        raise VhlsError("stop here")
+
+    monkeypatch.setattr(flow, "synth", record)
+    monkeypatch.setattr("vhls.backends.synth.synth", record)
+    assert main(["synth", str(tmp_path), "--timeout", "90"]) == 2
+    assert seen == [90.0]
