@@ -19,6 +19,11 @@ from vhls.backends.synth.tools import verilator_environ
 from vhls.errors import VhlsError
 from vhls.sim.pbit.job import make_job, write_job
 
+# The simulator loads a copy of the bench from the run folder (cocotb puts test_dir on sys.path): imported as
+# vhls.sim.pbit.bench it would pull in the vhls package (numpy, amaranth, the backends: seconds of CPU per run).
+BENCH_COPY = "vhls_pbit_bench"
+BENCH_SOURCE = Path(__file__).with_name("bench.py")
+
 
 @dataclasses.dataclass
 class RtlRun:
@@ -87,6 +92,7 @@ def run_rtl(
         job_file, res_file = out / "job.json", out / "runs.json"
         write_job(job_file, make_job(cfg, J, h, p, steps, seeds))
         res_file.unlink(missing_ok=True)
+        (out / f"{BENCH_COPY}.py").write_text(BENCH_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
         with _sim_env(sim):
             runner = get_runner(sim)
             runner.build(
@@ -98,7 +104,7 @@ def run_rtl(
                 log_file=out / "build.log",
             )
             xml = runner.test(
-                test_module="vhls.sim.pbit.bench",
+                test_module=BENCH_COPY,
                 hdl_toplevel=top_name(cfg),
                 build_dir=out / "build",
                 test_dir=out,
