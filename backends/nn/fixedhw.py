@@ -70,7 +70,8 @@ def maxmin(m: Module, kind: str, v: Value, v_t: Fixed, c: int, c_t: Fixed, name:
     out_t = fx.common_type(v_t, c_t)
     a = align(v, v_t, out_t.frac)
     b = c << (out_t.frac - c_t.frac)  # Python int: exact
-    pick = a > b if kind == "max" else a < b
+    # Ties pick either (equal values): `>=` makes max(v, 0) a test of v's sign bit alone, where `>` needs all bits.
+    pick = a >= b if kind == "max" else a <= b
     return fit(m, Mux(pick, a, b), out_t, name)
 
 
