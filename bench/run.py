@@ -503,7 +503,8 @@ def main() -> int:
             console.print(f"[green]done[/green] {step} in {time.perf_counter() - t0:.1f} s")
     shutil.rmtree(TMP, ignore_errors=True)
     wall = time.perf_counter() - t_start
-    cmd = ".venv/bin/python bench/run.py" + (" --quick" if args.quick else "")
+    cmd = ".venv/bin/python bench/run.py" + (" --quick" if args.quick else "") + \
+        (f" --jobs {args.jobs}" if args.jobs != (os.cpu_count() or 1) else "")
     save("run", {"command": cmd, "wall_seconds": round(wall, 1), "results": list(written)}, wall)
     img = str(Path(args.out).parent / "img")
     plots = [PY, str(ROOT / "bench" / "plots.py"), "--results", str(RESULTS), "--out", img]
