@@ -42,25 +42,32 @@ class ROM(wiring.Component):
             "data": Out(width),
         })
 
+    @classmethod
+    def memory_widths(cls, width: int, depth: int, element: int | None = None) -> list[int]:
+        """Widths of the memories a ROM of `depth` words is built from. yosys cuts a wide memory into BLOCK_WIDTH-bit
+        block RAMs in bit order: 16-bit weights would straddle block RAMs, each multiplier reading two of them and
+        a stage's whole ROM becoming one chain of block RAMs and multipliers for the placer (jet@156: nextpnr's
+        router1 did not converge in 50 min). Memories of whole elements keep each block RAM with its own
+        multipliers."""
+        if depth < cls.BLOCK_MIN_WORDS or element is None or element > cls.BLOCK_WIDTH:
+            return [width]
+        lane = cls.BLOCK_WIDTH // element * element
+        return [min(lane, width - lo) for lo in range(0, width, lane)]
+
     def elaborate(self, platform: object) -> Module:
         m = Module()
         if len(self.words) == 1:
             m.d.comb += self.data.eq(Const(self.words[0], self.width))
             return m
         block = len(self.words) >= self.BLOCK_MIN_WORDS
-        # yosys cuts a wide memory into BLOCK_WIDTH-bit block RAMs in bit order: 16-bit weights would straddle
-        # block RAMs, each multiplier reading two of them and the whole ROM becoming one chain of block RAMs and
-        # multipliers for the placer. Memories of whole elements keep each block RAM with its own multipliers.
-        lane = self.width
-        if block and self.element is not None and self.element <= self.BLOCK_WIDTH:
-            lane = self.BLOCK_WIDTH // self.element * self.element
         data = []
-        for k, lo in enumerate(range(0, self.width, lane)):
-            w = min(lane, self.width - lo)
+        lo = 0
+        for k, w in enumerate(widths := self.memory_widths(self.width, len(self.words), self.element)):
             mask = (1 << w) - 1
             mem = Memory(shape=w, depth=len(self.words), init=[(x >> lo) & mask for x in self.words],
                          attrs={"rom_style": "block"} if block else None)
-            m.submodules[f"mem{k}" if lane < self.width else "mem"] = mem
+            m.submodules[f"mem{k}" if len(widths) > 1 else "mem"] = mem
+            lo += w
             rd = mem.read_port()
             out = Signal(w, name=f"out{k}", reset_less=True)
             route = Signal(w, name=f"route{k}", reset_less=True)
