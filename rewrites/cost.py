@@ -37,7 +37,6 @@ from dataclasses import dataclass, fields, replace
 
 from vhls.backends.nn.linebuf import slack_pixels
 from vhls.backends.nn.plan import (
-    BUFFER_READ_LATENCY,
     ISSUE_TO_MAC,
     PRODUCT_STAGES,
     TREE_LEVELS_PER_STAGE,
@@ -289,9 +288,7 @@ def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
     # Weight ROM (nf·sf words of PE·SIMD weights) and bias ROM (nf words), each with an output and a route register.
     words = s.nf * s.sf
     big = ROM.BLOCK_MIN_WORDS
-    rom = ZERO
-    for w in ROM.memory_widths(pe * simd * ww, words, ww):  # a block-RAM ROM: memories of whole weights
-        rom += memory(words, w, t, writable=False, block=words >= big)
+    rom = memory(words, pe * simd * ww, t, writable=False, block=words >= big)
     rom += Resources(ff=2 * pe * simd * ww if words > 1 else 0)
     rom += memory(s.nf, pe * wb, t, writable=False, block=s.nf >= big) + Resources(ff=2 * pe * wb if s.nf > 1 else 0)
     parts["rom"] = rom
@@ -307,9 +304,7 @@ def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
         else:  # narrower beats gathered into a word: flip-flops with per-beat enables
             k = simd // chunk
             buf += Resources(lut=k + 2 * bits + 6, ff=(simd - chunk) * wx + _clog2(k) + bits + 5)
-        # registered read address (plus the read register); the x slice is delayed the rest of ISSUE_TO_MAC
-        buf += Resources(ff=(BUFFER_READ_LATENCY - 1) * (bits + 1))
-        read_latency = BUFFER_READ_LATENCY
+        read_latency = 1
     else:
         n_sl = 2 * ly.n_in // simd
         beats = ly.n_in // chunk

@@ -17,7 +17,7 @@ from amaranth.utils import ceil_log2
 from vhls.backends.nn.fifo import CreditFIFO
 from vhls.backends.nn.mac import MACArray
 from vhls.backends.nn.pipe import delay
-from vhls.backends.nn.plan import BUFFER_READ_LATENCY, ISSUE_TO_MAC, StagePlan
+from vhls.backends.nn.plan import ISSUE_TO_MAC, StagePlan
 from vhls.backends.nn.protect import NoiseOptions, attach, stage_ports
 from vhls.backends.nn.requant import Requant
 from vhls.backends.nn.rom import ROM, pack
@@ -53,8 +53,8 @@ class DenseStage(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         pl, ly = self.plan, self.plan.layer
-        m.submodules.buf = buf = input_buffer(ly.n_in, ly.in_type.width, self.chunk, pl.simd, BUFFER_READ_LATENCY)
-        m.submodules.wrom = wrom = ROM(pl.pe * pl.simd * ly.w_type.width, self._weight_words(), ly.w_type.width)
+        m.submodules.buf = buf = input_buffer(ly.n_in, ly.in_type.width, self.chunk, pl.simd)
+        m.submodules.wrom = wrom = ROM(pl.pe * pl.simd * ly.w_type.width, self._weight_words())
         m.submodules.brom = brom = ROM(pl.pe * ly.acc_type.width, self._bias_words())
         m.submodules.mac = mac = MACArray(pl.pe, pl.simd, ly.in_type, ly.w_type, ly.acc_type, ly.prod_q)
         m.submodules.rq = rq = Requant(pl.pe, ly.acc_type, ly.post)
@@ -106,7 +106,7 @@ class DenseStage(wiring.Component):
                 m.d.sync += waddr.eq(waddr + 1)
 
         # Issue register: the x slice and tags line up with the ROM's registered data.
-        x_r = delay(m, buf.r_data, ISSUE_TO_MAC - buf.read_latency, "x", reset_less=True)
+        x_r = delay(m, buf.r_data, ISSUE_TO_MAC - buf.READ_LATENCY, "x", reset_less=True)
         v_r = delay(m, go, ISSUE_TO_MAC, "issue")
         first_r = delay(m, start, ISSUE_TO_MAC, "first")
         last_r = delay(m, last, ISSUE_TO_MAC, "last")

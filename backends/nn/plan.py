@@ -25,9 +25,6 @@ Parallel = int | str | Sequence[tuple[int, int]] | None
 
 # Pipeline depth of a dense stage from "fold issued" to "result readable from the output FIFO" (see dense.py).
 ISSUE_TO_MAC = 3  # ROM read, output and route registers (rom.py); the x slice and tags are delayed to match
-# The input buffer's read (vecbuf.py): a registered address, then the memory's read; the x slice is delayed the rest
-# of ISSUE_TO_MAC (its registers are SIMD elements wide, the address's a few bits).
-BUFFER_READ_LATENCY = min(2, ISSUE_TO_MAC - 1)
 # Operand, product and product-again registers (a MULT18X18D's input, pipeline and output registers on ECP5), then
 # the product once more in the fabric: the route out of the DSP column gets a cycle of its own.
 PRODUCT_STAGES = 4

@@ -10,7 +10,7 @@ multiplications.
 
 from collections.abc import Sequence
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -26,55 +26,28 @@ class ROM(wiring.Component):
 
     LATENCY = 3
     BLOCK_MIN_WORDS = 17
-    BLOCK_WIDTH = 36  # widest block-RAM port (ECP5 DP16KD, 512 x 36)
 
-    def __init__(self, width: int, words: Sequence[int], element: int | None = None) -> None:
-        """`element`: the word is a row of elements of this many bits, each feeding its own multiplier; a block-RAM
-        ROM is then split into memories of whole elements (as many as fit in BLOCK_WIDTH), so no element straddles
-        two block RAMs."""
+    def __init__(self, width: int, words: Sequence[int]) -> None:
         if not words:
             raise ValueError("a ROM needs at least one word")
-        if element is not None and (element <= 0 or width % element):
-            raise ValueError(f"element width {element} must divide the word width {width}")
-        self.width, self.words, self.element = width, [int(w) for w in words], element
+        self.width, self.words = width, [int(w) for w in words]
         super().__init__({
             "addr": In(max(1, ceil_log2(len(self.words)))),
             "data": Out(width),
         })
-
-    @classmethod
-    def memory_widths(cls, width: int, depth: int, element: int | None = None) -> list[int]:
-        """Widths of the memories a ROM of `depth` words is built from. yosys cuts a wide memory into BLOCK_WIDTH-bit
-        block RAMs in bit order: 16-bit weights would straddle block RAMs, each multiplier reading two of them and
-        a stage's whole ROM becoming one chain of block RAMs and multipliers for the placer (jet@156: nextpnr's
-        router1 did not converge in 50 min). Memories of whole elements keep each block RAM with its own
-        multipliers."""
-        if depth < cls.BLOCK_MIN_WORDS or element is None or element > cls.BLOCK_WIDTH:
-            return [width]
-        lane = cls.BLOCK_WIDTH // element * element
-        return [min(lane, width - lo) for lo in range(0, width, lane)]
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
         if len(self.words) == 1:
             m.d.comb += self.data.eq(Const(self.words[0], self.width))
             return m
-        block = len(self.words) >= self.BLOCK_MIN_WORDS
-        data = []
-        lo = 0
-        for k, w in enumerate(widths := self.memory_widths(self.width, len(self.words), self.element)):
-            mask = (1 << w) - 1
-            mem = Memory(shape=w, depth=len(self.words), init=[(x >> lo) & mask for x in self.words],
-                         attrs={"rom_style": "block"} if block else None)
-            m.submodules[f"mem{k}" if len(widths) > 1 else "mem"] = mem
-            lo += w
-            rd = mem.read_port()
-            out = Signal(w, name=f"out{k}", reset_less=True)
-            route = Signal(w, name=f"route{k}", reset_less=True)
-            m.d.comb += rd.addr.eq(self.addr)
-            m.d.sync += [out.eq(rd.data), route.eq(out)]
-            data.append(route)
-        m.d.comb += self.data.eq(Cat(*data))
+        block = {"rom_style": "block"} if len(self.words) >= self.BLOCK_MIN_WORDS else None
+        m.submodules.mem = mem = Memory(shape=self.width, depth=len(self.words), init=self.words, attrs=block)
+        rd = mem.read_port()
+        out = Signal(self.width, reset_less=True)
+        route = Signal(self.width, reset_less=True)
+        m.d.comb += [rd.addr.eq(self.addr), self.data.eq(route)]
+        m.d.sync += [out.eq(rd.data), route.eq(out)]
         return m
 
 

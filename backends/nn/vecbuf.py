@@ -9,8 +9,8 @@ Two implementations with the same ports, chosen by `input_buffer`:
     maps to LUT RAM or block RAM; beats wider than a word are written one word per cycle (N/SIMD cycles per
     vector, never more than the stage's N/SIMD·M/PE compute cycles), narrower beats are gathered into a word.
   * PingPongBuffer: flip-flops and a read multiplexer, for any C and SIMD.
-`read_latency` is the cycles from `r_index` to `r_data` (MemPingPongBuffer: 1, or 2 with the read address
-registered first; PingPongBuffer: 0); `fill_delay` the extra cycles after the last beat before the bank is readable.
+`READ_LATENCY` is the cycles from `r_index` to `r_data`; `fill_delay` the extra cycles after the last beat
+before the bank is readable.
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal, Value
@@ -41,11 +41,9 @@ def uses_memory(chunk: int, simd: int) -> bool:
     return chunk % simd == 0 or simd % chunk == 0
 
 
-def input_buffer(n: int, width: int, chunk: int, simd: int,
-                 read_latency: int = 1) -> "PingPongBuffer | MemPingPongBuffer":
-    """A memory buffer reads with `read_latency` (1 or 2) when it can; the register buffer reads combinationally."""
+def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer | MemPingPongBuffer":
     if uses_memory(chunk, simd):
-        return MemPingPongBuffer(n, width, chunk, simd, read_latency)
+        return MemPingPongBuffer(n, width, chunk, simd)
     return PingPongBuffer(n, width, chunk, simd)
 
 
@@ -80,13 +78,12 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
 
 
 class MemPingPongBuffer(wiring.Component):
-    def __init__(self, n: int, width: int, chunk: int, simd: int, read_latency: int = 1) -> None:
+    READ_LATENCY = 1
+
+    def __init__(self, n: int, width: int, chunk: int, simd: int) -> None:
         if n % chunk or n % simd or not uses_memory(chunk, simd):
             raise ValueError(f"chunk {chunk} and SIMD {simd} must divide the vector size {n} and each other")
-        if read_latency not in (1, 2):
-            raise ValueError(f"a memory buffer reads in 1 or 2 cycles, not {read_latency}")
         self.n, self.width, self.chunk, self.simd = n, width, chunk, simd
-        self.read_latency = read_latency
         super().__init__(_ports(chunk, width, n, simd))
 
     def elaborate(self, platform: object) -> Module:
@@ -98,12 +95,7 @@ class MemPingPongBuffer(wiring.Component):
         # The write port is registered (address, data and enable leave flip-flops: the wide write fan-out gets a
         # cycle of its own), so a bank's last word lands a cycle after the bank is marked full. The reader starts a
         # fresh bank at word 0 and reaches the last word no sooner than that, except when a bank is one word: only
-        # then does the read need the write's bypass. With the read address registered (read latency 2) every read
-        # happens a cycle later: still after the write that filled the bank, and still before the writer's first
-        # write to a released bank lands (it sees the bank free the cycle after the release, and its write lands a
-        # cycle after that), so the bypass never changes a read the reader uses. It is kept for one-word banks all
-        # the same: a transparent port is what yosys maps to LUT RAM with the register on the address (a few bits)
-        # rather than on the SIMD-element wide data.
+        # then does the read need the write's bypass.
         rd = mem.read_port(transparent_for=(wr,) if words == 1 else ())
         full = [Signal(name=f"full{b}") for b in range(2)]
         wbank, rbank = Signal(), Signal()
@@ -157,19 +149,15 @@ class MemPingPongBuffer(wiring.Component):
             ping_pong_advance(m, wptr, wlast, wbank, full, 1,
                               at_end=[wlast.eq(words == 1)], at_step=[wlast.eq(wptr == words - 2)])
 
-        # A registered read address instead of registers on the (SIMD-element wide) data: the reader's extra
-        # pipeline cycle costs a few flip-flops, not SIMD x width of them.
-        raddr = Cat(self.r_index[:len(wptr)], rbank)
-        if self.read_latency == 2:
-            raddr_r = Signal(len(raddr), name="raddr")
-            m.d.sync += raddr_r.eq(raddr)
-            raddr = raddr_r
-        m.d.comb += [rd.addr.eq(raddr), self.r_data.eq(rd.data)]
+        m.d.comb += [
+            rd.addr.eq(Cat(self.r_index[:len(wptr)], rbank)),
+            self.r_data.eq(rd.data),
+        ]
         return m
 
 
 class PingPongBuffer(wiring.Component):
-    read_latency = 0
+    READ_LATENCY = 0
 
     def __init__(self, n: int, width: int, chunk: int, simd: int) -> None:
         if n % chunk or n % simd:
