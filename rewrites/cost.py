@@ -50,7 +50,7 @@ from vhls.backends.nn.plan import (
 from vhls.backends.nn.recognise import DenseLayer, Network, PostOp, Window, pixels_per_beat
 from vhls.backends.nn.rom import ROM
 from vhls.backends.nn.schedule import line_buffered, serial_first, sliced
-from vhls.backends.nn.vecbuf import uses_memory
+from vhls.backends.nn.vecbuf import uses_block_ram, uses_memory
 from vhls.ir.types import Fixed
 from vhls.rewrites.targets import Target
 
@@ -281,10 +281,11 @@ def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
     wb = min(wa, max((_signed_bits(int(b)) for b in ly.bias), default=1))
     rnd = pe * simd * wp if ly.prod_q == "RND" and pt.frac > ly.acc_type.frac else 0
     delay = PRODUCT_STAGES + stages
+    single = s.sf == 1  # one fold per sum: no first/bias select and no `first` tag (mac.py single_fold)
     parts["mac"] = Resources(
-        lut=pe * (tl + 2 * wa) + rnd,
+        lut=pe * (tl + (1 if single else 2) * wa) + rnd,
         ff=simd * wx + pe * simd * ww + pe * (simd * min(wp, wa) * (PRODUCT_STAGES - 1) + tf + wa)
-        + pe * wb * delay + 3 * delay + 1)
+        + pe * wb * delay + (2 if single else 3) * delay + 1)
     # Weight ROM (nf·sf words of PE·SIMD weights) and bias ROM (nf words), each with an output and a route register.
     words = s.nf * s.sf
     big = ROM.BLOCK_MIN_WORDS
@@ -295,8 +296,10 @@ def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
     # Input ping-pong buffer (vecbuf.py) and the x slice aligned with the ROM data.
     if uses_memory(chunk, simd):
         bits = _clog2(ly.n_in // simd)
-        # The memory and its registered write port (data, address, enable).
-        buf = memory(2 << bits, simd * wx, t, writable=True) + Resources(ff=simd * wx + bits + 3)
+        # The memory and its registered write port (data, address, enable); a deep one is block RAM read through
+        # its output register.
+        block = uses_block_ram(ly.n_in, simd)
+        buf = memory(2 << bits, simd * wx, t, writable=True, block=block) + Resources(ff=simd * wx + bits + 3)
         if chunk > simd:  # a held beat written word by word: a k:1 word multiplexer (the beat or a held word)
             k = chunk // simd
             buf += Resources(lut=round(simd * wx * (k - 1) * SHIFTX_LUT_PER_INPUT) + 2 * bits + 6,
@@ -304,7 +307,8 @@ def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
         else:  # narrower beats gathered into a word: flip-flops with per-beat enables
             k = simd // chunk
             buf += Resources(lut=k + 2 * bits + 6, ff=(simd - chunk) * wx + _clog2(k) + bits + 5)
-        read_latency = 1
+        read_latency = 2 if block else 1
+        buf += Resources(ff=simd * wx if block else 0)
     else:
         n_sl = 2 * ly.n_in // simd
         beats = ly.n_in // chunk

@@ -55,7 +55,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--fpga", default="ecp5-85k", choices=("ecp5-85k", "ice40-up5k"),
                    help="ECP5 LFE5U-85F CABGA381 or iCE40 UP5K SG48 (default ecp5-85k)")
     s.add_argument("--freq", type=float, default=200.0, help="target clock in MHz (default 200)")
-    s.add_argument("--seed", type=int, default=1, help="nextpnr placer seed")
+    s.add_argument("--seed", type=int, default=1, help="nextpnr placer seed (the first, with --seeds)")
+    s.add_argument("--seeds", type=int, default=1, metavar="N",
+                   help="place and route with N seeds (SEED .. SEED+N-1) from one synthesis and keep the fastest; "
+                        "synth.json lists every seed's Fmax (default 1)")
+    s.add_argument("--jobs", type=int, default=1, help="place-and-route runs at a time, with --seeds (default 1)")
     s.add_argument("--timeout", type=float, default=3600.0, metavar="SECONDS",
                    help="give up on a tool run (yosys, nextpnr) after SECONDS; synth.json records the timeout "
                         "(default 3600)")
@@ -181,12 +185,17 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from vhls.backends.synth import synth
 
     t0 = time.perf_counter()
-    res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=args.seed, timeout=args.timeout, ooc=args.ooc,
-                pins=args.pins)
+    if args.seeds < 1:
+        raise VhlsError(f"--seeds must be at least 1, got {args.seeds}")
+    res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=range(args.seed, args.seed + args.seeds),
+                timeout=args.timeout, ooc=args.ooc, pins=args.pins, jobs=args.jobs)
     out = _console()
     where = f"{res.fpga}, out of context" if res.out_of_context else res.fpga
     where += f", {res.pins} pin plan" if res.pins != "none" else ""
     out.print(_synth_table(res, f"{res.top} on {where} (seed {res.seed})"))
+    if res.seeds:
+        out.print("Fmax per seed: " + ", ".join(f"{k}: {'did not finish' if v is None else f'{v:.1f} MHz'}"
+                                                for k, v in res.seeds.items()) + f" (kept seed {res.seed})")
     if res.critical_path:
         out.print("critical path: " + "; ".join(res.critical_path[:6]))
     out.print(f"synthesis {res.synth_seconds:.0f} s, place-and-route {res.pnr_seconds:.0f} s "

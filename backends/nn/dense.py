@@ -56,7 +56,8 @@ class DenseStage(wiring.Component):
         m.submodules.buf = buf = input_buffer(ly.n_in, ly.in_type.width, self.chunk, pl.simd)
         m.submodules.wrom = wrom = ROM(pl.pe * pl.simd * ly.w_type.width, self._weight_words())
         m.submodules.brom = brom = ROM(pl.pe * ly.acc_type.width, self._bias_words())
-        m.submodules.mac = mac = MACArray(pl.pe, pl.simd, ly.in_type, ly.w_type, ly.acc_type, ly.prod_q)
+        m.submodules.mac = mac = MACArray(pl.pe, pl.simd, ly.in_type, ly.w_type, ly.acc_type, ly.prod_q,
+                                              single_fold=pl.sf == 1)
         m.submodules.rq = rq = Requant(pl.pe, ly.acc_type, ly.post)
         m.submodules.fifo = fifo = CreditFIFO(pl.pe * ly.out_type.width, pl.fifo_depth)
         wiring.connect(m, wiring.flipped(self.i), buf.w)
@@ -106,7 +107,7 @@ class DenseStage(wiring.Component):
                 m.d.sync += waddr.eq(waddr + 1)
 
         # Issue register: the x slice and tags line up with the ROM's registered data.
-        x_r = delay(m, buf.r_data, ISSUE_TO_MAC - buf.READ_LATENCY, "x", reset_less=True)
+        x_r = delay(m, buf.r_data, ISSUE_TO_MAC - buf.read_latency, "x", reset_less=True)
         v_r = delay(m, go, ISSUE_TO_MAC, "issue")
         first_r = delay(m, start, ISSUE_TO_MAC, "first")
         last_r = delay(m, last, ISSUE_TO_MAC, "last")

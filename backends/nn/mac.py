@@ -13,6 +13,8 @@ product again (a MULT18X18D's input, pipeline and output registers, which the EC
 three, so the multiply has a cycle of its own inside it), then the product once more in the fabric, so the long
 route out of the DSP column has a cycle of its own; adder tree with a register every TREE_LEVELS_PER_STAGE levels;
 accumulator. `o_valid` pulses with the accumulators holding the finished sums after an `i_last` input.
+`single_fold`: every input is both first and last (a stage whose SIMD covers its whole input), so the accumulator
+is bias + tree, with no select.
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal, Value
@@ -33,8 +35,9 @@ def tree_level(terms: list[Value]) -> list[Value]:
 
 
 class MACArray(wiring.Component):
-    def __init__(self, pe: int, simd: int, x_type: Fixed, w_type: Fixed, acc_type: Fixed, prod_q: str) -> None:
-        self.pe, self.simd = pe, simd
+    def __init__(self, pe: int, simd: int, x_type: Fixed, w_type: Fixed, acc_type: Fixed, prod_q: str,
+                 single_fold: bool = False) -> None:
+        self.pe, self.simd, self.single_fold = pe, simd, single_fold
         self.x_type, self.w_type, self.acc_type, self.prod_q = x_type, w_type, acc_type, prod_q
         self.prod_type = fx.mul_type(w_type, x_type)
         self.latency = mac_latency(simd)
@@ -84,8 +87,11 @@ class MACArray(wiring.Component):
                 terms = regs
             assert len(terms) == 1
             acc = Signal(hw.shape_of(at), name=f"acc{p}", reset_less=True)
+            # One fold per sum (the whole input in one SIMD slice): every input is first, so no select and no
+            # `first` fan-out sits between the tree and the accumulator's carry chain.
+            start = hw.element(bias, p, at) if self.single_fold else Mux(first, hw.element(bias, p, at), acc)
             with m.If(valid):
-                m.d.sync += acc.eq(Mux(first, hw.element(bias, p, at), acc) + terms[0])
+                m.d.sync += acc.eq(start + terms[0])
             accs.append(acc)
         m.d.sync += self.o_valid.eq(valid & last)
         m.d.comb += self.o_acc.eq(Cat(*(a.as_unsigned() for a in accs)))

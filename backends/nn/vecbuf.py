@@ -9,8 +9,10 @@ Two implementations with the same ports, chosen by `input_buffer`:
     maps to LUT RAM or block RAM; beats wider than a word are written one word per cycle (N/SIMD cycles per
     vector, never more than the stage's N/SIMD·M/PE compute cycles), narrower beats are gathered into a word.
   * PingPongBuffer: flip-flops and a read multiplexer, for any C and SIMD.
-`READ_LATENCY` is the cycles from `r_index` to `r_data`; `fill_delay` the extra cycles after the last beat
-before the bank is readable.
+`read_latency` is the cycles from `r_index` to `r_data`; `fill_delay` the extra cycles after the last beat
+before the bank is readable. A memory deeper than one LUT RAM (ROM.BLOCK_MIN_WORDS words or more) asks for block RAM
+and reads through its output register (latency 2): in LUT RAM its read would be an address fan-out, the RAM and a
+multiplexer of RAMs in one cycle (jet@156's stage3 on ECP5-85k: three LUT levels and four routes, 5.3 ns).
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal, Value
@@ -20,6 +22,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from vhls.backends.nn.pipe import ping_pong_advance
+from vhls.backends.nn.rom import ROM
 
 
 def _ports(chunk: int, width: int, n: int, simd: int) -> dict:
@@ -77,20 +80,26 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
     return busy
 
 
-class MemPingPongBuffer(wiring.Component):
-    READ_LATENCY = 1
+def uses_block_ram(n: int, simd: int) -> bool:
+    """The memory buffer's 2·2^⌈log2(N/SIMD)⌉ words are deep enough for block RAM."""
+    return 2 << ceil_log2(n // simd) >= ROM.BLOCK_MIN_WORDS
 
+
+class MemPingPongBuffer(wiring.Component):
     def __init__(self, n: int, width: int, chunk: int, simd: int) -> None:
         if n % chunk or n % simd or not uses_memory(chunk, simd):
             raise ValueError(f"chunk {chunk} and SIMD {simd} must divide the vector size {n} and each other")
         self.n, self.width, self.chunk, self.simd = n, width, chunk, simd
+        self.block = uses_block_ram(n, simd)
+        self.read_latency = 2 if self.block else 1
         super().__init__(_ports(chunk, width, n, simd))
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
         words, word = self.n // self.simd, self.simd * self.width
         bits = max(1, ceil_log2(words))
-        m.submodules.mem = mem = Memory(shape=word, depth=2 << bits, init=[])  # address = {bank, word}
+        m.submodules.mem = mem = Memory(shape=word, depth=2 << bits, init=[],  # address = {bank, word}
+                                        attrs={"ram_style": "block"} if self.block else None)
         wr = mem.write_port()
         # The write port is registered (address, data and enable leave flip-flops: the wide write fan-out gets a
         # cycle of its own), so a bank's last word lands a cycle after the bank is marked full. The reader starts a
@@ -149,15 +158,18 @@ class MemPingPongBuffer(wiring.Component):
             ping_pong_advance(m, wptr, wlast, wbank, full, 1,
                               at_end=[wlast.eq(words == 1)], at_step=[wlast.eq(wptr == words - 2)])
 
-        m.d.comb += [
-            rd.addr.eq(Cat(self.r_index[:len(wptr)], rbank)),
-            self.r_data.eq(rd.data),
-        ]
+        m.d.comb += rd.addr.eq(Cat(self.r_index[:len(wptr)], rbank))
+        if self.block:  # the block RAM's output register (absorb.py moves it into the DP16KD on ECP5)
+            out = Signal(word, reset_less=True)
+            m.d.sync += out.eq(rd.data)
+            m.d.comb += self.r_data.eq(out)
+        else:
+            m.d.comb += self.r_data.eq(rd.data)
         return m
 
 
 class PingPongBuffer(wiring.Component):
-    READ_LATENCY = 0
+    read_latency = 0
 
     def __init__(self, n: int, width: int, chunk: int, simd: int) -> None:
         if n % chunk or n % simd:

@@ -16,6 +16,8 @@ import json
 import re
 import shutil
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -80,6 +82,7 @@ class SynthResult:
     pnr_seconds: float = 0.0
     out_of_context: bool = False  # placed and routed as a core: top-level ports get no pins or IO buffers
     pins: str = "none"  # pin plan (pins.py): none = nextpnr's choice of pads, edge = LPF along the die edge
+    seeds: dict[str, float | None] = field(default_factory=dict)  # with several seeds: each one's Fmax (best kept)
 
     @property
     def meets_target(self) -> bool:
@@ -179,9 +182,64 @@ def _merge_json(path: Path, key: str, entry: dict) -> None:
     atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, seed: int = 1,
-          timeout: float | None = 3600.0, ooc: bool = False, pins: str = "none") -> SynthResult:
+def _place_and_route(dev: Device, work: Path, result: SynthResult, seeds: tuple[int, ...], lpf: list[str],
+                     timeout: float | None, jobs: int) -> str | ToolTimeout | None:
+    """nextpnr once per seed (logs nextpnr_s<seed>.log); the fastest seed's report and log become report.json and
+    nextpnr.log and fill `result`. Returns the problem: a resource nextpnr ran out of, or the timeout if no seed
+    finished; raises VhlsError if nextpnr failed otherwise."""
+    t0 = time.perf_counter()
+    base = [*dev.nextpnr_args, "--json", "netlist.json", "--freq", f"{result.target_mhz:g}", "--timing-allow-fail",
+            "-q", *(["--out-of-context"] if result.out_of_context else []), *lpf]
+    for stale in (*work.glob("report*.json"), *work.glob("nextpnr*.log")):
+        stale.unlink()
+
+    def run(seed: int) -> int | ToolTimeout:
+        args = [*base, "--seed", str(seed), "--report", f"report_s{seed}.json", "--log", f"nextpnr_s{seed}.log"]
+        try:
+            return run_tool(dev.nextpnr, args, work, work / f"nextpnr_s{seed}.out", timeout)
+        except ToolTimeout as e:
+            return ToolTimeout(f"{e.what}; it had reached: {_last_step(work / f'nextpnr_s{seed}.log')}")
+
+    with ThreadPoolExecutor(max_workers=min(jobs, len(seeds))) as pool:
+        codes = dict(zip(seeds, pool.map(run, seeds), strict=True))
+    result.pnr_seconds = round(time.perf_counter() - t0, 1)
+    fmax: dict[int, float | None] = {}
+    for seed, rc in codes.items():
+        report = work / f"report_s{seed}.json"
+        if isinstance(rc, ToolTimeout):
+            fmax[seed] = None
+        elif rc != 0 or not report.exists():
+            over = _nextpnr_overuse(work / f"nextpnr_s{seed}.log")
+            if over is None:
+                raise VhlsError(f"nextpnr failed for {result.top} on {result.fpga} (log: "
+                                f"{work / f'nextpnr_s{seed}.log'}):\n{tail(work / f'nextpnr_s{seed}.log')}")
+            return f"design does not fit on {result.fpga}: {over}"
+        else:
+            f = parse_nextpnr_report(json.loads(report.read_text()))[0]
+            fmax[seed] = None if f is None else round(f, 2)
+    if len(seeds) > 1:
+        result.seeds = {str(s): f for s, f in fmax.items()}
+    done = [s for s in seeds if not isinstance(codes[s], ToolTimeout)]
+    if not done:
+        return next(c for c in codes.values() if isinstance(c, ToolTimeout))
+    best = max(done, key=lambda s: -1.0 if fmax[s] is None else fmax[s])
+    shutil.copyfile(work / f"report_s{best}.json", work / "report.json")
+    shutil.copyfile(work / f"nextpnr_s{best}.log", work / "nextpnr.log")
+    result.seed = best
+    result.fmax_mhz, result.utilisation, result.critical_path = parse_nextpnr_report(
+        json.loads((work / "report.json").read_text()))
+    if result.fmax_mhz is not None:
+        result.fmax_mhz = round(result.fmax_mhz, 2)
+    return None
+
+
+def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, seed: int | Sequence[int] = 1,
+          timeout: float | None = 3600.0, ooc: bool = False, pins: str = "none", jobs: int = 1) -> SynthResult:
     """Synthesise and place-and-route the build folder `out_dir` for `fpga`; writes OUT/synth.json.
+
+    `seed`: nextpnr's placer seed, or several: each is placed and routed from the same netlist (`jobs` at a time),
+    the result is the fastest, and `seeds` records every seed's Fmax (None: it did not finish in `timeout`), so the
+    spread is on record and not only the best.
 
     `ooc` places and routes out of context (nextpnr-ecp5 --out-of-context): the core without pins or IO buffers,
     for designs whose whole-vector ports exceed the package; its Fmax is the core's, not the chip's. `pins` = edge
@@ -195,6 +253,11 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
     if pins != "none" and (ooc or FPGAS[fpga].pin_db is None):
         raise VhlsError(f"pin plan {pins} needs in-context place-and-route on ECP5, not {fpga}"
                         f"{' --ooc' if ooc else ''}")
+    seeds = (seed,) if isinstance(seed, int) else tuple(seed)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise VhlsError(f"seeds must be distinct and at least one, got {list(seeds)}")
+    if jobs < 1:
+        raise VhlsError(f"jobs must be at least 1, got {jobs}")
     dev = FPGAS[fpga]
     out = Path(out_dir)
     top, verilog_path, options = _load_build(out)
@@ -220,7 +283,7 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
         needs["ff"] -= moved.ffs_removed  # fabric flip-flops left for nextpnr to place
         cells["TRELLIS_FF"] = cells.get("TRELLIS_FF", 0) - moved.ffs_removed
     t1 = time.perf_counter()
-    result = SynthResult(fpga, top, needs, dict(dev.capacity), None, freq_mhz, seed, cells, {}, [], absorbed,
+    result = SynthResult(fpga, top, needs, dict(dev.capacity), None, freq_mhz, seeds[0], cells, {}, [], absorbed,
                          synth_seconds=round(t1 - t0, 1), out_of_context=ooc, pins=pins)
     lpf = []
     (work / "pins.lpf").unlink(missing_ok=True)
@@ -233,30 +296,11 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
     if problem and needs.get("io", 0) > capacity.get("io", needs["io"]) and fpga.startswith("ecp5"):
         problem += " (--ooc places and routes the core without pins)"
     if problem is None:
-        args = [*dev.nextpnr_args, "--json", "netlist.json", "--freq", f"{freq_mhz:g}", "--seed", str(seed),
-                "--report", "report.json", "--log", "nextpnr.log", "--timing-allow-fail", "-q",
-                *(["--out-of-context"] if ooc else []), *lpf]
-        (work / "report.json").unlink(missing_ok=True)
-        try:
-            rc = run_tool(dev.nextpnr, args, work, work / "nextpnr.out", timeout)
-        except ToolTimeout as e:
+        problem = _place_and_route(dev, work, result, seeds, lpf, timeout, jobs)
+        if isinstance(problem, ToolTimeout):
             # Recorded, so a benchmark or a sweep can say which design did not converge and how far it got.
-            result.pnr_seconds = round(time.perf_counter() - t1, 1)
-            problem = f"{e.what}; it had reached: {_last_step(work / 'nextpnr.log')}"
-            _merge_json(out / "synth.json", fpga, {**result.to_json(), "fits": None, "problem": problem})
-            raise ToolTimeout(problem) from None
-        result.pnr_seconds = round(time.perf_counter() - t1, 1)
-        if rc != 0 or not (work / "report.json").exists():
-            over = _nextpnr_overuse(work / "nextpnr.log")
-            if over is None:
-                raise VhlsError(f"nextpnr failed for {top} on {fpga} (log: {work / 'nextpnr.log'}):\n"
-                                f"{tail(work / 'nextpnr.log')}")
-            problem = f"design does not fit on {fpga}: {over}"
-        else:
-            result.fmax_mhz, result.utilisation, result.critical_path = parse_nextpnr_report(
-                json.loads((work / "report.json").read_text()))
-            if result.fmax_mhz is not None:
-                result.fmax_mhz = round(result.fmax_mhz, 2)
+            _merge_json(out / "synth.json", fpga, {**result.to_json(), "fits": None, "problem": str(problem)})
+            raise problem
     entry = {**result.to_json(), "fits": problem is None, "problem": problem}
     _merge_json(out / "synth.json", fpga, entry)
     if problem:

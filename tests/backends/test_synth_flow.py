@@ -184,3 +184,40 @@ def test_timeout_option_reaches_the_tools(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr("vhls.backends.synth.synth", record)
     assert main(["synth", str(tmp_path), "--timeout", "90"]) == 2
     assert seen == [90.0]
+
+
+@needs_yosys
+@needs_ecp5
+def test_several_seeds_keep_the_fastest_and_record_each(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three seeds from one synthesis, two at a time; seed 3 is cut off by the time limit. synth.json lists every
+    seed's Fmax, the kept result is the fastest finished one, and its report and log are the ones under the plain
+    names."""
+    from vhls.backends.synth import flow
+
+    real = flow.run_tool
+
+    def seed3_short(name: str, args: list[str], cwd: Path, log: Path, timeout: float | None = None) -> int:
+        cut = "nextpnr" in name and args[args.index("--seed") + 1] == "3"
+        return real(name, args, cwd, log, 0.2 if cut else timeout)
+
+    monkeypatch.setattr(flow, "run_tool", seed3_short)
+    out = tmp_path / "tiny"
+    build(tiny(), out, "2x4", check=False, vectors=4)
+    assert main(["synth", str(out), "--freq", "100", "--seeds", "3", "--jobs", "2"]) == 0
+    assert "Fmax per seed: 1: " in capsys.readouterr().out
+    entry = json.loads((out / "synth.json").read_text())["ecp5-85k"]
+    seeds = entry["seeds"]
+    assert list(seeds) == ["1", "2", "3"] and seeds["3"] is None and seeds["1"] > 50 and seeds["2"] > 50
+    best = max(("1", "2"), key=lambda s: seeds[s])
+    assert entry["seed"] == int(best) and entry["fmax_mhz"] == seeds[best]
+    work = out / "synth_ecp5-85k"
+    assert (work / "report.json").read_bytes() == (work / f"report_s{best}.json").read_bytes()
+    assert (work / "nextpnr.log").read_bytes() == (work / f"nextpnr_s{best}.log").read_bytes()
+
+
+def test_seeds_option_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["synth", str(tmp_path), "--seeds", "0"]) == 2
+    assert "--seeds must be at least 1" in capsys.readouterr().err
+    with pytest.raises(VhlsError, match="seeds must be distinct"):
+        synth(tmp_path, "ecp5-85k", seed=[1, 1])

@@ -113,9 +113,9 @@ def test_infeasible_budget_says_what_the_smallest_design_needs() -> None:
 
 
 def test_unreachable_accuracy_names_the_limiting_layer() -> None:
-    # Four block RAMs (weight ROMs of 17+ words need them) and little logic: only designs with narrow weights fit,
-    # and they lose too much accuracy.
-    t = get_target("generic", dsp=156, lut=8000, bram=4, ff=16000)
+    # Six block RAMs (weight ROMs and input buffers of 17+ words need them) and little logic: only designs with
+    # narrow weights fit, and they lose too much accuracy.
+    t = get_target("generic", dsp=156, lut=8000, bram=6, ff=16000)
     with pytest.raises(VhlsError, match=r"accuracy drop of at most 0\.5 points.*unreachable.*layer dense\d limits it: "
                                         r"dense\d alone with \d+-bit (weights|results) drops"):
         explore(example("jet_mlp"), t, accuracy_drop=0.5, workers=1)
