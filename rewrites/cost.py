@@ -282,10 +282,11 @@ def stage_parts(s: StagePlan, t: Target) -> dict[str, Resources]:
     rnd = pe * simd * wp if ly.prod_q == "RND" and pt.frac > ly.acc_type.frac else 0
     delay = PRODUCT_STAGES + stages
     single = s.sf == 1  # one fold per sum: no first/bias select and no `first` tag (mac.py single_fold)
+    # tags: valid, first, last delayed; the last register of valid and first is one copy per PE
     parts["mac"] = Resources(
         lut=pe * (tl + (1 if single else 2) * wa) + rnd,
         ff=simd * wx + pe * simd * ww + pe * (simd * min(wp, wa) * (PRODUCT_STAGES - 1) + tf + wa)
-        + pe * wb * delay + (2 if single else 3) * delay + 1)
+        + pe * wb * delay + (2 if single else 3) * (delay - 1) + 2 + pe * (1 if single else 2) + 1)
     # Weight ROM (nf·sf words of PE·SIMD weights) and bias ROM (nf words), each with an output and a route register.
     words = s.nf * s.sf
     big = ROM.BLOCK_MIN_WORDS
