@@ -115,8 +115,8 @@ class StagePlan:
     @property
     def fifo_depth(self) -> int:
         """Output FIFO entries (PE results each): enough credits that a stage never waits on its own pipeline (nor
-        on a credit's one-cycle way back, dense.py)."""
-        return math.ceil((self.pipeline_depth + 2) / self.sf) + 2
+        on a credit's one-cycle way back, nor on the credit flag's register, dense.py)."""
+        return math.ceil((self.pipeline_depth + 3) / self.sf) + 2
 
 
 def _divisors(n: int) -> list[int]:
