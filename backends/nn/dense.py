@@ -69,17 +69,21 @@ class DenseStage(wiring.Component):
         # Reserved FIFO entries as a thermometer code (used[i]: more than i folds outstanding): each bit's next value
         # is a LUT of its neighbours, `take` and `popped`, with no adder between the consumer's handshake and `go`.
         used = Signal(pl.fifo_depth)
-        # The credit is a flip-flop: two entries were free a cycle ago, so one is free now whatever was taken since
-        # (plan.fifo_depth has the entry this costs). `go`, with its wide fan-out, then reads no thermometer bit, and
-        # the loop used → go → take → used (jet@156 stage0: two 1.4-1.9 ns routes, 183.86 MHz) is cut in two.
+        # The issue logic and the FIFO's read side sit far apart in a wide stage, and the credit count between them
+        # hears from both: a credit taken is counted a cycle late (`take_r`), and `credit` is a flip-flop saying
+        # three entries were free a cycle ago, so one is free now whatever was taken since (plan.fifo_depth has the
+        # entries this costs). Every route of the loop used → go → take → used then has a register of its own
+        # (jet@156 stage0: two 1.4-1.9 ns routes in one cycle, 183.86 MHz; stage1 with the credit flip-flop alone:
+        # take → 3.18 ns route → used, 165.95 MHz).
         credit = Signal(init=1)
-        m.d.sync += credit.eq(~used[-2])
+        take_r = Signal()
         # sf == 0, sf == SF - 1 and nf == NF - 1 kept in flip-flops: `go` and the bank release read no comparators.
         start = Signal(init=1)  # first synapse fold of a neuron fold
         last = Signal(init=pl.sf == 1)  # its last synapse fold
         nf_last = Signal(init=pl.nf == 1)  # the vector's last neuron fold
         go = Signal()
         take = Signal()  # a neuron fold starts: it takes a credit
+        m.d.sync += [credit.eq(~used[-3]), take_r.eq(take)]
         m.d.comb += [
             go.eq(buf.r_valid & (~start | credit)),
             take.eq(go & start),
@@ -91,9 +95,9 @@ class DenseStage(wiring.Component):
         # credit logic (plan.fifo_depth has the extra entry).
         popped = Signal()
         m.d.sync += popped.eq(fifo.o.valid & fifo.o.ready)
-        with m.If(take & ~popped):
+        with m.If(take_r & ~popped):
             m.d.sync += used.eq(Cat(1, used[:-1]))
-        with m.Elif(popped & ~take):
+        with m.Elif(popped & ~take_r):
             m.d.sync += used.eq(Cat(used[1:], 0))
         with m.If(go):
             with m.If(last):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from vhls.backends.nn.port import Ports
 from vhls.backends.nn.recognise import DenseLayer, Network, PoolLayer
 from vhls.backends.nn.schedule import SLICE_LATENCY, image_latency, line_buffered, serial_first, window_cycles
-from vhls.backends.nn.vecbuf import fill_delay, uses_memory
+from vhls.backends.nn.vecbuf import fill_delay, handoff_delay, uses_memory
 from vhls.ir.errors import VhlsError
 
 Parallel = int | str | Sequence[tuple[int, int]] | None
@@ -83,8 +83,8 @@ class StagePlan:
         accumulators, the verdict. The replay buffer then sends again: the next vector, or this one on a flag."""
         beats = self.layer.n_in // self.chunk
         per_beat = fill_delay(self.chunk, self.simd) + 1
-        return (beats * per_beat + self.nf * self.sf + ISSUE_TO_MAC + mac_latency(self.simd) + self.hook_stages
-                + ABFT_VERDICT)
+        return (beats * per_beat + handoff_delay(self.chunk, self.simd) + self.nf * self.sf + ISSUE_TO_MAC
+                + mac_latency(self.simd) + self.hook_stages + ABFT_VERDICT)
 
     @property
     def multipliers(self) -> int:
@@ -102,7 +102,7 @@ class StagePlan:
         last chunk reaches the commit buffer (1), which releases the vector (ABFT_COMMIT) one chunk per cycle."""
         if self.recompute:
             return self.attempt_cycles + 1 + ABFT_COMMIT + self.nf - 1
-        return 1 + self.fill_delay + (self.cycles - 1) + self.pipeline_depth
+        return 1 + self.fill_delay + handoff_delay(self.chunk, self.simd) + (self.cycles - 1) + self.pipeline_depth
 
     @property
     def fill_delay(self) -> int:
@@ -115,8 +115,9 @@ class StagePlan:
     @property
     def fifo_depth(self) -> int:
         """Output FIFO entries (PE results each): enough credits that a stage never waits on its own pipeline (nor
-        on a credit's one-cycle way back, nor on the credit flag's register, dense.py)."""
-        return math.ceil((self.pipeline_depth + 3) / self.sf) + 2
+        on a credit's one-cycle way back, dense.py), plus the two that the registered credit flag and credit take
+        hold back (dense.py: a fold starts only with three entries free a cycle ago)."""
+        return math.ceil((self.pipeline_depth + 2) / self.sf) + 4
 
 
 def _divisors(n: int) -> list[int]:

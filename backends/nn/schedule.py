@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from vhls.backends.nn.recognise import DenseLayer, Network, Unit, Window, pixels_per_beat
-from vhls.backends.nn.vecbuf import fill_delay
+from vhls.backends.nn.vecbuf import fill_delay, gate_beat, handoff_delay
 
 if TYPE_CHECKING:  # plan.py imports this module
     from vhls.backends.nn.plan import StagePlan
@@ -181,8 +181,10 @@ def _pool_reduce(win: Window, down: _Unit) -> _Unit:
 
 
 class _Dense:
-    def __init__(self, per_beat: int, beats: int, nf: int, sf: int, depth: int, down: _Unit) -> None:
+    def __init__(self, per_beat: int, beats: int, nf: int, sf: int, depth: int, down: _Unit, gate: int = 0,
+                 handoff: int = 0) -> None:
         self.per_beat, self.beats, self.nf, self.sf, self.depth = per_beat, beats, nf, sf, depth
+        self.gate, self.handoff = gate, handoff  # vecbuf.gate_beat and handoff_delay
         self.down = down
         self.n = 0
         self.last = NEVER  # previous beat taken
@@ -190,11 +192,11 @@ class _Dense:
         self.out = NEVER  # previous result taken
 
     def take(self, offered: float) -> float:
-        first = self.n % self.beats == 0
-        t = max(offered, self.last + self.per_beat, self.ends[0] if first else NEVER)
+        gated = self.n % self.beats == self.gate  # the beat that needs a free bank
+        t = max(offered, self.last + self.per_beat, self.ends[0] if gated else NEVER)
         self.last, self.n = t, self.n + 1
         if self.n % self.beats == 0:
-            start = max(t + self.per_beat, self.ends[1])
+            start = max(t + self.per_beat + self.handoff, self.ends[1])
             self.ends = [self.ends[1], start + self.nf * self.sf]
             for n in range(self.nf):
                 self.out = self.down.take(max(start + n * self.sf + self.sf - 1 + self.depth, self.out + 1))
@@ -207,7 +209,8 @@ class _Dense:
 
     @classmethod
     def of(cls, stage: "StagePlan", down: _Unit) -> "_Dense":
-        return cls(*cls.input_side(stage), stage.nf, stage.sf, stage.pipeline_depth, down)
+        return cls(*cls.input_side(stage), stage.nf, stage.sf, stage.pipeline_depth, down,
+                   gate_beat(stage.chunk, stage.simd), handoff_delay(stage.chunk, stage.simd))
 
 
 def serial_first(net: Network, stages: Sequence["StagePlan"]) -> bool:

@@ -44,6 +44,24 @@ def uses_memory(chunk: int, simd: int) -> bool:
     return chunk % simd == 0 or simd % chunk == 0
 
 
+def gathers(chunk: int, simd: int) -> bool:
+    """The memory buffer gathers several narrow beats into each word."""
+    return uses_memory(chunk, simd) and chunk < simd
+
+
+def handoff_delay(chunk: int, simd: int) -> int:
+    """Cycles a full bank waits for `r_valid` beyond the usual one. A gathering buffer's `r_valid` comes from the
+    full flags alone, not from the writer's handshake in the same cycle: a cycle later, which costs no throughput,
+    because its writer needs a free bank only from its first word's last beat (`gate_beat`), k - 1 beats into a
+    vector."""
+    return 1 if gathers(chunk, simd) else 0
+
+
+def gate_beat(chunk: int, simd: int) -> int:
+    """The beat of a vector that waits for a free bank: the first, or a gathering buffer's first word's last."""
+    return simd // chunk - 1 if gathers(chunk, simd) else 0
+
+
 def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer | MemPingPongBuffer":
     if uses_memory(chunk, simd):
         return MemPingPongBuffer(n, width, chunk, simd)
@@ -51,7 +69,7 @@ def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer |
 
 
 def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal, rbank: Signal,
-             full: list[Signal], advance: Value) -> Signal:
+             full: list[Signal], advance: Value, late: bool = False) -> Signal:
     """`r_done` hands the read bank back; drives `r_valid`; returns a flip-flop: the bank being written is still
     taken (`advance`: the writer fills its bank's last word and moves to the other bank this cycle).
 
@@ -72,8 +90,9 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
     busy = Signal(name="wbusy")
     m.d.sync += busy.eq(Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0]) & ~(released & (rbank == nxt)))
     # r_valid is a flip-flop too: next cycle's full[rbank] (the writer's set wins over a clear), so the reader's `go`
-    # is one LUT of flip-flops.
-    nxt_full = [(advance & (wbank == b)) | (full[b] & ~freed[b]) for b in range(2)]
+    # is one LUT of flip-flops. `late` (handoff_delay): this cycle's full[rbank], so no path runs from the writer's
+    # handshake to the reader's (jet@156 stage1: the upstream slice's valid → 2.03 ns route → r_valid, 187.48 MHz).
+    nxt_full = [(full[b] & ~freed[b]) | (0 if late else advance & (wbank == b)) for b in range(2)]
     valid = Signal(name="rvalid")
     m.d.sync += valid.eq(Mux(rbank ^ released, nxt_full[1], nxt_full[0]))
     m.d.comb += buf.r_valid.eq(valid)
@@ -116,7 +135,8 @@ class MemPingPongBuffer(wiring.Component):
         data = Signal(word)
         m.d.sync += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we), wr.data.eq(data)]
         wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
-        wfull = _release(m, self, wbank, rbank, full, we & wlast)  # before the writer's full-flag sets, which win
+        gather = gathers(self.chunk, self.simd)
+        wfull = _release(m, self, wbank, rbank, full, we & wlast, late=gather)  # before the writer's sets, which win
 
         if self.chunk >= self.simd:
             # One beat = k words: the first is written as the beat is taken, the rest from a holding register.
@@ -145,7 +165,8 @@ class MemPingPongBuffer(wiring.Component):
             # One-hot beat position: a slot's load enable is `valid` and one flip-flop, whatever k is, and the
             # last beat (the write enable) is a flip-flop too.
             slot = Signal(k, init=1)
-            m.d.comb += [self.w.ready.eq(~wfull), data.eq(Cat(parts, self.w.payload))]
+            # Only a word's last beat writes the bank; the others fill `parts` whether or not the bank is free yet.
+            m.d.comb += [self.w.ready.eq(~(wfull & slot[k - 1])), data.eq(Cat(parts, self.w.payload))]
             with m.If(self.w.valid & self.w.ready):
                 m.d.sync += slot.eq(slot.rotate_left(1))
                 with m.If(slot[k - 1]):

@@ -9,7 +9,7 @@ import pytest
 from amaranth.sim import Simulator
 from nn_streams import pack
 
-from vhls.backends.nn.vecbuf import PingPongBuffer, input_buffer, uses_block_ram
+from vhls.backends.nn.vecbuf import PingPongBuffer, fill_delay, handoff_delay, input_buffer, uses_block_ram
 
 WIDTH = 8
 
@@ -81,3 +81,33 @@ def test_every_slice_of_every_vector(n: int, chunk: int, simd: int, kind: str, p
 
 def test_block_ram_reads_through_an_output_register() -> None:
     assert uses_block_ram(64, 1) and uses_block_ram(18, 2) and not uses_block_ram(16, 2)  # 128, 32 and 16 words
+
+
+@pytest.mark.parametrize("n, chunk, simd, kind", CASES)
+def test_bank_readable_when_the_models_say(n: int, chunk: int, simd: int, kind: str) -> None:
+    """One vector at full rate into an idle buffer: `r_valid` rises 1 + fill_delay + handoff_delay cycles after
+    its last beat is taken (plan.py and schedule.py count on exactly that)."""
+    buf = input_buffer(n, WIDTH, chunk, simd)
+    beats = n // chunk
+    seen: dict[str, int] = {}
+
+    async def bench(ctx) -> None:
+        sent = 0
+        for cycle in range(4 * beats + 20):
+            ctx.set(buf.w.valid, int(sent < beats))
+            ctx.set(buf.w.payload, sent)
+            if ctx.get(buf.r_valid) and "valid" not in seen:
+                seen["valid"] = cycle
+            taken = sent < beats and ctx.get(buf.w.ready)
+            await ctx.tick()
+            if taken:
+                sent += 1
+                if sent == beats:
+                    seen["last"] = cycle
+
+    sim = Simulator(buf)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen["valid"] - seen["last"] == 1 + fill_delay(chunk, simd) + handoff_delay(chunk, simd)
+    assert handoff_delay(chunk, simd) == (1 if kind != "registers" and chunk < simd else 0)
