@@ -69,7 +69,7 @@ def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer |
 
 
 def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal, rbank: Signal,
-             full: list[Signal], advance: Value, late: bool = False) -> Signal:
+             full: list[Signal], advance: Value, late: bool = False) -> tuple[Signal, Signal]:
     """`r_done` hands the read bank back; drives `r_valid`; returns a flip-flop: the bank being written is still
     taken (`advance`: the writer fills its bank's last word and moves to the other bank this cycle).
 
@@ -87,8 +87,9 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
             m.d.sync += full[b].eq(0)
     # Next cycle's Mux(wbank, full & ~freed) from this cycle's values (a bank the writer leaves is not set again).
     nxt = wbank ^ advance
-    busy = Signal(name="wbusy")
-    m.d.sync += busy.eq(Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0]) & ~(released & (rbank == nxt)))
+    busy, busy_next = Signal(name="wbusy"), Signal(name="wbusy_next")
+    m.d.comb += busy_next.eq(Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0]) & ~(released & (rbank == nxt)))
+    m.d.sync += busy.eq(busy_next)
     # r_valid is a flip-flop too: next cycle's full[rbank] (the writer's set wins over a clear), so the reader's `go`
     # is one LUT of flip-flops. `late` (handoff_delay): this cycle's full[rbank], so no path runs from the writer's
     # handshake to the reader's (jet@156 stage1: the upstream slice's valid → 2.03 ns route → r_valid, 187.48 MHz).
@@ -96,7 +97,7 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
     valid = Signal(name="rvalid")
     m.d.sync += valid.eq(Mux(rbank ^ released, nxt_full[1], nxt_full[0]))
     m.d.comb += buf.r_valid.eq(valid)
-    return busy
+    return busy, busy_next
 
 
 def uses_block_ram(n: int, simd: int) -> bool:
@@ -136,7 +137,7 @@ class MemPingPongBuffer(wiring.Component):
         m.d.sync += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we), wr.data.eq(data)]
         wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
         gather = gathers(self.chunk, self.simd)
-        wfull = _release(m, self, wbank, rbank, full, we & wlast, late=gather)  # before the writer's sets, which win
+        wfull, wfull_next = _release(m, self, wbank, rbank, full, we & wlast, late=gather)  # before the writer's sets
 
         if self.chunk >= self.simd:
             # One beat = k words: the first is written as the beat is taken, the rest from a holding register.
@@ -166,7 +167,12 @@ class MemPingPongBuffer(wiring.Component):
             # last beat (the write enable) is a flip-flop too.
             slot = Signal(k, init=1)
             # Only a word's last beat writes the bank; the others fill `parts` whether or not the bank is free yet.
-            m.d.comb += [self.w.ready.eq(~(wfull & slot[k - 1])), data.eq(Cat(parts, self.w.payload))]
+            # `ready` is a flip-flop (next cycle's "bank busy at a word's last beat"): the register slice upstream
+            # then sees no logic of ours (jet@156: wbusy → ready → 1.66 ns route → slice, 185.19 MHz).
+            ready = Signal(init=1)
+            taken = self.w.valid & ready
+            m.d.sync += ready.eq(~(wfull_next & Mux(taken, slot[k - 2], slot[k - 1])))
+            m.d.comb += [self.w.ready.eq(ready), data.eq(Cat(parts, self.w.payload))]
             with m.If(self.w.valid & self.w.ready):
                 m.d.sync += slot.eq(slot.rotate_left(1))
                 with m.If(slot[k - 1]):
@@ -210,7 +216,7 @@ class PingPongBuffer(wiring.Component):
         wptr = Signal(max(1, ceil_log2(beats)))
 
         advance = self.w.valid & self.w.ready & (wptr == beats - 1)
-        m.d.comb += self.w.ready.eq(~_release(m, self, wbank, rbank, full, advance))
+        m.d.comb += self.w.ready.eq(~_release(m, self, wbank, rbank, full, advance)[0])
         with m.If(self.w.valid & self.w.ready):
             for b in range(2):
                 with m.If(wbank == b):
