@@ -193,7 +193,7 @@ class _Dense:
 
     def take(self, offered: float) -> float:
         gated = self.n % self.beats == self.gate  # the beat that needs a free bank
-        t = max(offered, self.last + self.per_beat, self.ends[0] if gated else NEVER)
+        t = max(offered, self.last + self.per_beat, self.ends[0] + self.handoff if gated else NEVER)
         self.last, self.n = t, self.n + 1
         if self.n % self.beats == 0:
             start = max(t + self.per_beat + self.handoff, self.ends[1])

@@ -49,12 +49,18 @@ def gathers(chunk: int, simd: int) -> bool:
     return uses_memory(chunk, simd) and chunk < simd
 
 
+def decoupled(chunk: int, simd: int) -> bool:
+    """A buffer gathering at least three beats per word: its writer needs a free bank only from its first word's
+    last beat (`gate_beat`), so its two sides can hear of each other a cycle late (`handoff_delay`) and no path
+    runs from one side's handshake to the other's."""
+    return gathers(chunk, simd) and simd // chunk >= 3
+
+
 def handoff_delay(chunk: int, simd: int) -> int:
-    """Cycles a full bank waits for `r_valid` beyond the usual one. A gathering buffer's `r_valid` comes from the
-    full flags alone, not from the writer's handshake in the same cycle: a cycle later, which costs no throughput,
-    because its writer needs a free bank only from its first word's last beat (`gate_beat`), k - 1 beats into a
-    vector."""
-    return 1 if gathers(chunk, simd) else 0
+    """Cycles a decoupled buffer adds: `r_valid` rises a cycle after the bank's full flag (not with the writer's
+    handshake), and the writer sees a released bank a cycle after its free flag (not with the reader's `r_done`).
+    Latency +1; no throughput lost, with two beats of slack before the writer needs the bank."""
+    return 1 if decoupled(chunk, simd) else 0
 
 
 def gate_beat(chunk: int, simd: int) -> int:
@@ -88,7 +94,8 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
     # Next cycle's Mux(wbank, full & ~freed) from this cycle's values (a bank the writer leaves is not set again).
     nxt = wbank ^ advance
     busy, busy_next = Signal(name="wbusy"), Signal(name="wbusy_next")
-    m.d.comb += busy_next.eq(Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0]) & ~(released & (rbank == nxt)))
+    held = Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0])
+    m.d.comb += busy_next.eq(held if late else held & ~(released & (rbank == nxt)))
     m.d.sync += busy.eq(busy_next)
     # r_valid is a flip-flop too: next cycle's full[rbank] (the writer's set wins over a clear), so the reader's `go`
     # is one LUT of flip-flops. `late` (handoff_delay): this cycle's full[rbank], so no path runs from the writer's
@@ -136,8 +143,8 @@ class MemPingPongBuffer(wiring.Component):
         data = Signal(word)
         m.d.sync += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we), wr.data.eq(data)]
         wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
-        gather = gathers(self.chunk, self.simd)
-        wfull, wfull_next = _release(m, self, wbank, rbank, full, we & wlast, late=gather)  # before the writer's sets
+        late = decoupled(self.chunk, self.simd)
+        wfull, wfull_next = _release(m, self, wbank, rbank, full, we & wlast, late=late)  # before the writer's sets
 
         if self.chunk >= self.simd:
             # One beat = k words: the first is written as the beat is taken, the rest from a holding register.

@@ -110,4 +110,4 @@ def test_bank_readable_when_the_models_say(n: int, chunk: int, simd: int, kind: 
     sim.add_testbench(bench)
     sim.run()
     assert seen["valid"] - seen["last"] == 1 + fill_delay(chunk, simd) + handoff_delay(chunk, simd)
-    assert handoff_delay(chunk, simd) == (1 if kind != "registers" and chunk < simd else 0)
+    assert handoff_delay(chunk, simd) == (1 if kind != "registers" and simd >= 3 * chunk else 0)
