@@ -93,8 +93,8 @@ class MACArray(wiring.Component):
                 terms = regs
             assert len(terms) == 1
             acc = Signal(hw.shape_of(at), name=f"acc{p}", reset_less=True)
-            # One fold per sum (the whole input in one SIMD slice): every input is first, so no select and no
-            # `first` fan-out sits between the tree and the accumulator's carry chain.
+            # Single fold (the whole input in one SIMD slice): every input is first, so no select and no `first`
+            # fan-out sits between the tree and the accumulator's carry chain.
             valid_p, first_p = copies[p]
             start = hw.element(bias, p, at) if self.single_fold else Mux(first_p, hw.element(bias, p, at), acc)
             with m.If(valid_p):

@@ -107,9 +107,14 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
     return busy, busy_next
 
 
+def _bank_bits(n: int, simd: int) -> int:
+    """Word-address bits of one bank of the memory buffer (its memory holds two banks: 2 << bits words)."""
+    return max(1, ceil_log2(n // simd))
+
+
 def uses_block_ram(n: int, simd: int) -> bool:
-    """The memory buffer's 2·2^⌈log2(N/SIMD)⌉ words are deep enough for block RAM."""
-    return 2 << ceil_log2(n // simd) >= ROM.BLOCK_MIN_WORDS
+    """The memory buffer's words are deep enough for block RAM."""
+    return 2 << _bank_bits(n, simd) >= ROM.BLOCK_MIN_WORDS
 
 
 class MemPingPongBuffer(wiring.Component):
@@ -124,7 +129,7 @@ class MemPingPongBuffer(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         words, word = self.n // self.simd, self.simd * self.width
-        bits = max(1, ceil_log2(words))
+        bits = _bank_bits(self.n, self.simd)
         # no_rw_check: the reader never reads the word being written (different banks, or the last word of a bank
         # landing while the reader is at word 0), so yosys need not emulate read-during-write in logic, which on
         # a block RAM would sit between its data out and the output register.
