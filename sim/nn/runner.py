@@ -32,6 +32,8 @@ from vhls.backends.nn.protect import NoiseOptions
 from vhls.backends.synth.tools import verilator_environ
 from vhls.ir.errors import VhlsError
 from vhls.ir.types import Fixed
+from vhls.sim.simulators import build_args
+from vhls.sim.simulators import runner as simulator_runner
 
 SIMULATORS = ("icarus", "verilator")
 BENCH_MODULE = "vhls.sim.nn.bench"
@@ -92,26 +94,7 @@ def unpack(word: int, n: int, t: Fixed) -> list[int]:
     return [v - (1 << t.width) if t.signed and v >> (t.width - 1) else v for v in vals]
 
 
-# ---------------------------------------------------------------------------------------------- simulators
-def _runner(sim: str) -> Any:
-    """cocotb's runner for `sim`. Verilator: top-level signals public only (`--public-depth 1`) instead of cocotb's
-    `--public-flat-rw`, which makes every internal signal public and writable: that blocks most of Verilator's
-    optimisations (jet MLP at 156 multipliers: the model and its clock took 2.4x the CPU time per cycle, and
-    2.6x the C++ to compile). The bench touches top-level ports only; waveforms (--trace) do not need public signals."""
-    from cocotb_tools.runner import Verilator, get_runner
-
-    if sim != "verilator":
-        return get_runner(sim)
-
-    class _Verilator(Verilator):
-        def _build_command(self) -> list:
-            cmds = super()._build_command()
-            cmds[0] = [a for arg in cmds[0] for a in (["--public-depth", "1"] if arg == "--public-flat-rw" else [arg])]
-            return cmds
-
-    return _Verilator()
-
-
+# ---------------------------------------------------------------------------------------------- verify
 def _load_folder(folder: Path) -> tuple[Design, Path]:
     try:
         meta = json.loads((folder / "design.json").read_text())
@@ -214,12 +197,11 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
         (work / f"{BENCH_COPY}.py").write_text(BENCH_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
         if sim == "verilator":
             stack.enter_context(verilator_environ())
-        runner = _runner(sim)
+        runner = simulator_runner(sim)
         build_dir = work / f"build_{sim}"
         t0 = time.perf_counter()
-        build_args = ["-Wno-fatal"] if sim == "verilator" else []
         runner.build(sources=[verilog_path], hdl_toplevel=d.name, build_dir=build_dir, timescale=("1ns", "1ps"),
-                     build_args=build_args, waves=waves, always=True, log_file=work / f"build_{sim}.log")
+                     build_args=build_args(sim), waves=waves, always=True, log_file=work / f"build_{sim}.log")
         t1 = time.perf_counter()
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the runner waits for the simulator: it is counted
         with contextlib.suppress(SystemExit):  # cocotb's runner exits when the bench fails; result.json says why

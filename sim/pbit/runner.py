@@ -18,6 +18,7 @@ from vhls.backends.pbit.sparse_config import SparseConfig
 from vhls.backends.synth.tools import verilator_environ
 from vhls.errors import VhlsError
 from vhls.sim.pbit.job import make_job, write_job
+from vhls.sim.simulators import build_args, runner
 
 # The simulator loads a copy of the bench from the run folder (cocotb puts test_dir on sys.path): imported as
 # vhls.sim.pbit.bench it would pull in the vhls package (numpy, amaranth, the backends: seconds of CPU per run).
@@ -70,7 +71,7 @@ def run_rtl(
     simulation (J/h loaded once). An interleaved baked array (k = 2) runs seeds k at a time: seeds[k r + t] must
     be rng.trial_seed(seeds[k r], t) (as `vhls anneal`'s trial seeds are); an odd last seed runs with its pair's
     second read discarded."""
-    from cocotb_tools.runner import get_results, get_runner
+    from cocotb_tools.runner import get_results
 
     if sim not in simulators():
         raise VhlsError(f"simulator {sim!r} is not available here (found: {', '.join(simulators()) or 'none'})")
@@ -94,16 +95,16 @@ def run_rtl(
         res_file.unlink(missing_ok=True)
         (out / f"{BENCH_COPY}.py").write_text(BENCH_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
         with _sim_env(sim):
-            runner = get_runner(sim)
-            runner.build(
+            cocotb_runner = runner(sim)
+            cocotb_runner.build(
                 sources=[src],
                 hdl_toplevel=top_name(cfg),
                 build_dir=out / "build",
                 timescale=("1ns", "1ps"),
-                build_args=["-Wno-fatal"] if sim == "verilator" else [],
+                build_args=build_args(sim),
                 log_file=out / "build.log",
             )
-            xml = runner.test(
+            xml = cocotb_runner.test(
                 test_module=BENCH_COPY,
                 hdl_toplevel=top_name(cfg),
                 build_dir=out / "build",
