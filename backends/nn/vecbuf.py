@@ -75,9 +75,10 @@ def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer |
 
 
 def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal, rbank: Signal,
-             full: list[Signal], advance: Value, late: bool = False) -> tuple[Signal, Signal]:
+             full: list[Signal], advance: Value, late: bool = False) -> tuple[Signal, Value]:
     """`r_done` hands the read bank back; drives `r_valid`; returns a flip-flop: the bank being written is still
-    taken (`advance`: the writer fills its bank's last word and moves to the other bank this cycle).
+    taken (`advance`: the writer fills its bank's last word and moves to the other bank this cycle), and its next
+    value for a cycle without `advance` (fewer inputs, for logic that needs it only then).
 
     The release comes out of the reader's whole issue logic: it only sets flip-flops (`freed`, the writer's flag),
     and the full flag drops a cycle later, so neither the release nor the full flags reach the writer's handshake
@@ -92,11 +93,12 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
         with m.If(freed[b]):
             m.d.sync += full[b].eq(0)
     # Next cycle's Mux(wbank, full & ~freed) from this cycle's values (a bank the writer leaves is not set again).
-    nxt = wbank ^ advance
-    busy, busy_next = Signal(name="wbusy"), Signal(name="wbusy_next")
-    held = Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0])
-    m.d.comb += busy_next.eq(held if late else held & ~(released & (rbank == nxt)))
-    m.d.sync += busy.eq(busy_next)
+    def held(nxt: Value) -> Value:
+        kept = Mux(nxt, full[1] & ~freed[1], full[0] & ~freed[0])
+        return kept if late else kept & ~(released & (rbank == nxt))
+
+    busy = Signal(name="wbusy")
+    m.d.sync += busy.eq(held(wbank ^ advance))
     # r_valid is a flip-flop too: next cycle's full[rbank] (the writer's set wins over a clear), so the reader's `go`
     # is one LUT of flip-flops. `late` (handoff_delay): this cycle's full[rbank], so no path runs from the writer's
     # handshake to the reader's (jet@156 stage1: the upstream slice's valid → 2.03 ns route → r_valid, 187.48 MHz).
@@ -104,7 +106,7 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
     valid = Signal(name="rvalid")
     m.d.sync += valid.eq(Mux(rbank ^ released, nxt_full[1], nxt_full[0]))
     m.d.comb += buf.r_valid.eq(valid)
-    return busy, busy_next
+    return busy, held(wbank)
 
 
 def _bank_bits(n: int, simd: int) -> int:
@@ -149,7 +151,8 @@ class MemPingPongBuffer(wiring.Component):
         m.d.sync += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we), wr.data.eq(data)]
         wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
         late = decoupled(self.chunk, self.simd)
-        wfull, wfull_next = _release(m, self, wbank, rbank, full, we & wlast, late=late)  # before the writer's sets
+        # before the writer's sets of the full flags
+        wfull, wfull_staying = _release(m, self, wbank, rbank, full, we & wlast, late=late)
 
         if self.chunk >= self.simd:
             # One beat = k words: the first is written as the beat is taken, the rest from a holding register.
@@ -181,9 +184,11 @@ class MemPingPongBuffer(wiring.Component):
             # Only a word's last beat writes the bank; the others fill `parts` whether or not the bank is free yet.
             # `ready` is a flip-flop (next cycle's "bank busy at a word's last beat"): the register slice upstream
             # then sees no logic of ours (jet@156: wbusy → ready → 1.66 ns route → slice, 185.19 MHz).
+            # Next cycle's beat is a word's last only if this cycle's is not (k >= 2), so the writer does not advance
+            # this cycle and its bank stays: `wfull_staying`, without the advance's write enable and `wlast`.
             ready = Signal(init=1)
             taken = self.w.valid & ready
-            m.d.sync += ready.eq(~(wfull_next & Mux(taken, slot[k - 2], slot[k - 1])))
+            m.d.sync += ready.eq(~(wfull_staying & Mux(taken, slot[k - 2], slot[k - 1])))
             m.d.comb += [self.w.ready.eq(ready), data.eq(Cat(parts, self.w.payload))]
             with m.If(self.w.valid & self.w.ready):
                 m.d.sync += slot.eq(slot.rotate_left(1))
