@@ -1,6 +1,7 @@
 """bench/run.py: the synthesis step's out-of-context fallback, with a stand-in for `vhls synth` (no tools run)."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -153,9 +154,13 @@ def test_synth_point_of_the_fmax_target_tries_several_seeds_and_keeps_them(bench
 
     row = {"example": "jet_mlp", "parallel": "156", "measured_cycles": 32}
     bench_run.synth_nn_point(Seeds(), row, tmp_path)
-    assert commands[0][commands[0].index("--seeds") + 1] == str(bench_run.SYNTH_SEEDS[("jet_mlp", "156")])
+    seeds = bench_run.SYNTH_SEEDS[("jet_mlp", "156")]
+    assert commands[0][commands[0].index("--seeds") + 1] == str(seeds)
+    assert int(commands[0][commands[0].index("--jobs") + 1]) == min(seeds, os.cpu_count() or 1)
+    assert float(commands[0][commands[0].index("--timeout") + 1]) == bench_run.SYNTH_SEED_TIMEOUT
     assert row["synth"]["seeds"] == {"1": 180.0, "2": 190.0, "3": None} and row["synth"]["seed"] == 2
     assert row["synth"]["critical_path"] == ["clk-to-q a (0.52 ns)"]
     other = {"example": "jet_mlp", "parallel": "68", "measured_cycles": 32}
     bench_run.synth_nn_point(Seeds(), other, tmp_path)
-    assert "--seeds" not in commands[1]
+    assert "--seeds" not in commands[1] and "--jobs" not in commands[1]
+    assert float(commands[1][commands[1].index("--timeout") + 1]) == bench_run.SYNTH_TOOL_TIMEOUT
