@@ -85,6 +85,18 @@ def test_generated_testbench_runs_standalone(tmp_path: Path, sim: str) -> None:
 
 
 @needs_icarus
+def test_generated_testbench_writes_icarus_waveforms(tmp_path: Path) -> None:
+    """tb/simulators.py gives Icarus a Verilog-2005 waveform module (cocotb's needs SystemVerilog, and -g2005 is on)."""
+    out = tmp_path / "tiny"
+    build(two_layer(), out, "2x4,2x3", name="tiny", vectors=4, seed=2, check=False)
+    proc = subprocess.run([sys.executable, str(out / "tb" / "run.py"), "--sim", "icarus", "--waves"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    fst = out / "tb" / "sim_build_icarus" / "tiny.fst"
+    assert fst.exists() and fst.stat().st_size > 0
+
+
+@needs_icarus
 def test_verify_catches_wrong_rtl_and_wrong_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good, other = tmp_path / "good", tmp_path / "other"
     build(two_layer(), good, "2x4,2x3", name="tiny", check=False, vectors=2)
