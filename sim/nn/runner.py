@@ -32,7 +32,6 @@ from vhls.backends.nn.protect import NoiseOptions
 from vhls.backends.synth.tools import verilator_environ
 from vhls.ir.errors import VhlsError
 from vhls.ir.types import Fixed
-from vhls.sim.simulators import build_args
 from vhls.sim.simulators import runner as simulator_runner
 
 SIMULATORS = ("icarus", "verilator")
@@ -201,7 +200,7 @@ def verify(target: Any, sim: str = "icarus", vectors: int = 20, seed: int = 0, p
         build_dir = work / f"build_{sim}"
         t0 = time.perf_counter()
         runner.build(sources=[verilog_path], hdl_toplevel=d.name, build_dir=build_dir, timescale=("1ns", "1ps"),
-                     build_args=build_args(sim), waves=waves, always=True, log_file=work / f"build_{sim}.log")
+                     waves=waves, always=True, log_file=work / f"build_{sim}.log")
         t1 = time.perf_counter()
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the runner waits for the simulator: it is counted
         with contextlib.suppress(SystemExit):  # cocotb's runner exits when the bench fails; result.json says why

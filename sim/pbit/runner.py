@@ -18,7 +18,7 @@ from vhls.backends.pbit.sparse_config import SparseConfig
 from vhls.backends.synth.tools import verilator_environ
 from vhls.errors import VhlsError
 from vhls.sim.pbit.job import make_job, write_job
-from vhls.sim.simulators import build_args, runner
+from vhls.sim.simulators import runner
 
 # The simulator loads a copy of the bench from the run folder (cocotb puts test_dir on sys.path): imported as
 # vhls.sim.pbit.bench it would pull in the vhls package (numpy, amaranth, the backends: seconds of CPU per run).
@@ -101,7 +101,6 @@ def run_rtl(
                 hdl_toplevel=top_name(cfg),
                 build_dir=out / "build",
                 timescale=("1ns", "1ps"),
-                build_args=build_args(sim),
                 log_file=out / "build.log",
             )
             xml = cocotb_runner.test(

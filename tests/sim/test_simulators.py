@@ -11,7 +11,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from vhls.sim.simulators import build_args
+from vhls.sim.simulators import BUILD_ARGS
 
 needs_icarus = pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs Icarus Verilog")
 
@@ -56,7 +56,7 @@ def _we_at_time_1(tmp_path: Path, flags: list[str]) -> str:
 
 @needs_icarus
 def test_comb_outputs_are_defined_at_time_zero(tmp_path: Path) -> None:
-    assert _we_at_time_1(tmp_path, build_args("icarus")) == "we=0"
+    assert _we_at_time_1(tmp_path, BUILD_ARGS["icarus"]) == "we=0"
 
 
 @needs_icarus
