@@ -19,6 +19,7 @@ output consumed by the next stage becomes `buffer(fifo<d>(...))`: the producer's
 sizes it) and the consumer's ping-pong input buffer; a let-bound last stage gets its FIFO. Window and pool units
 (layout maps, max reductions over windows) are left as they are.
 
+Before tiling, every weight literal is narrowed to the fewest bits that hold its values (narrow_weights).
 Every step is an exact rule, so golden(lowered) == golden(source) bit for bit (tests/rewrites/test_lower_hw.py
 checks it on random plans); `read_plan` recovers the (PE, SIMD) factors from the lowered text alone.
 """
@@ -178,9 +179,21 @@ def _at_let(name: str, s: Strategy) -> Strategy:
     return run
 
 
-def lower(prog: Program, pairs: Sequence[tuple[int, int]], fifo_depths: Sequence[int] | None = None) -> Program:
+def narrow_storage(prog: Program) -> Program:
+    """Every weight literal at the narrowest type holding its values (rule narrow_weights): the ROM words, multiplier
+    operands, products and adder trees the backend builds for it are that much narrower, with the same values."""
+    out = apply(prog, everywhere(get("narrow_weights")))
+    assert out is not None  # everywhere never fails
+    return out
+
+
+def lower(prog: Program, pairs: Sequence[tuple[int, int]], fifo_depths: Sequence[int] | None = None,
+          narrow: bool = True) -> Program:
     """The lowered program for (PE, SIMD) per dense stage, in stage order; `fifo_depths` (per stage, default 2)
-    sizes the FIFOs between stages."""
+    sizes the FIFOs between stages. `narrow`: weights stored narrowed first (narrow_storage), as the backend builds
+    them unless a fault-tolerance scheme depends on their declared type."""
+    if narrow:
+        prog = narrow_storage(prog)
     pairs = [(int(pe), int(simd)) for pe, simd in pairs]
     depths = list(fifo_depths) if fifo_depths is not None else [2] * len(pairs)
     weights = weight_names(prog.body)

@@ -93,7 +93,8 @@ class Design:
         FIFOs and buffers (vhls.rewrites.lower_hw; imported here, where it is used, as the synth checks are)."""
         from vhls.rewrites.lower_hw import lower
 
-        return lower(self.program, [(s.pe, s.simd) for s in self.stages], [s.fifo_depth for s in self.stages])
+        return lower(self.program, [(s.pe, s.simd) for s in self.stages], [s.fifo_depth for s in self.stages],
+                     narrow=self.noise is None)
 
     def report(self) -> dict:
         p = self.ports
@@ -115,9 +116,14 @@ class Design:
 
 def design(model: Any, parallel: Parallel = None, name: str | None = None,
            noise: NoiseOptions | None = None, port_width: int | None = None) -> Design:
+    from vhls.rewrites.lower_hw import narrow_storage  # as in Design.lowered
+
     prog = _program(model)
     typed = check(prog)
-    net = recognise(prog, typed)
+    # The weights as the hardware stores them: same values, fewest bits. Not with fault injection or tolerance,
+    # whose replicas and fault streams are defined on the declared weight type (protect.py).
+    hw = prog if noise is not None else narrow_storage(prog)
+    net = recognise(hw, check(hw))
     if noise is not None:
         noise = noise.resolve(net, model)  # validated, ANT thresholds fixed (calibrated on the model's data)
     p = ports(port_width, net.n_in, net.in_type, net.n_out, net.out_type)

@@ -205,6 +205,27 @@ def _retype(c: Const, elem: Fixed, raws: np.ndarray) -> Const:
     return Const(go(c.type), tuple(int(v) for v in raws.reshape(-1)))
 
 
+@rule("narrow_weights", theme="precision")
+def narrow_weights(t: Term, ctx: Ctx) -> Term | None:
+    """let w = const<[..][..]fixed<W,I>>(V) in b -> let w = const<[..][..]T>(V) in b, T the narrowest type with the
+    same fraction bits and signedness that holds every value of V (FINN's weight bit-width minimisation).
+
+    Pattern: a let-bound fixed-point literal of rank >= 2 (weights; rank-1 biases are left alone). Side conditions:
+    T is strictly narrower, and the body still type-checks with the same type (the literal is only used where a
+    narrower type is accepted, as in an exact product). Exact: every value is unchanged."""
+    m = _weight_literal(t)
+    if m is None:
+        return None
+    let, c, s = m
+    raw = c.array().reshape(-1)
+    if not raw.size:
+        return None
+    nt = minimal_type(int(min(raw)), int(max(raw)), s)
+    if nt is None or nt.width >= s.width:
+        return None
+    return _same_type_or_none(t, Let(let.name, _retype(c, nt, raw), let.body, pos=let.pos), ctx)
+
+
 def quantise_values(raw: np.ndarray, s: Fixed, k: int) -> tuple[Fixed, np.ndarray]:
     """Round raw values of `s` to k bits: the most fraction bits F' <= F such that every value rounded half up to
     F' fraction bits fits fixed<k, k-F'> (no saturation). Returns the new type and raw values."""

@@ -92,7 +92,7 @@ def test_sweep_ant_is_the_builds_ant(tiny: Path, tmp_path: Path) -> None:
         assert r["ant_threshold"] == thresh and f"--ant-threshold {thresh}" in r["command"]
         built = design(model, "seq", noise=NoiseOptions(0.01, 0, "ant", 6, thresh)).noise
         assert built is not None and r["variants"]["plain"]["ant_thresholds"] == list(built.thresholds)
-    net = design(model, "seq").net
+    net = design(model, "seq", noise=NoiseOptions(0.01, 0, "ant", 6, "7")).net  # declared weight types, as ANT uses
     assert list(built.thresholds) == [7, 7]
     worst = json.loads((tmp_path / "a_worst.json").read_text())["variants"]["plain"]
     cal = json.loads((tmp_path / "a_cal.json").read_text())["variants"]["plain"]

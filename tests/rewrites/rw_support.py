@@ -165,8 +165,9 @@ def quantised_step_case(draw: Callable) -> Case:
     return Case(b.program(red), True if o == "WRAP" and finer else None)
 
 
-def dense_case(draw: Callable) -> Case:
-    """A dense layer in the lowering's shape (random sizes, types, weights, zip/mul orders, literal placement)."""
+def dense_case(draw: Callable, narrow_weights: bool = False) -> Case:
+    """A dense layer in the lowering's shape (random sizes, types, weights, zip/mul orders, literal placement).
+    `narrow_weights`: let-bound weights whose values span only part of their type (often a narrower type's)."""
     b = Builder(draw)
     m, n = b.num(1, 4), b.num(1, 6)
     wt, xt, bt = (Fixed(b.num(1, 10), b.num(-2, 6), b.flip()) for _ in range(3))
@@ -177,7 +178,10 @@ def dense_case(draw: Callable) -> Case:
     if not acc.frac >= bt.frac:
         acc = Fixed(acc.width + bt.frac - acc.frac, acc.int_bits, True)
     rng = np.random.default_rng(b.num(0, 2**31))
-    wv = Const(Array(m, Array(n, wt)), tuple(int(v) for v in rng.integers(wt.min_raw, wt.max_raw + 1, m * n)))
+    lo, hi = wt.min_raw, wt.max_raw
+    if narrow_weights:
+        lo, hi = lo >> b.num(0, 4), hi >> b.num(0, 4)
+    wv = Const(Array(m, Array(n, wt)), tuple(int(v) for v in rng.integers(lo, hi + 1, m * n)))
     bv = Const(Array(m, bt), tuple(int(v) for v in rng.integers(bt.min_raw, bt.max_raw + 1, m)))
     x = Param("x", Array(n, xt))
     swap_zip, swap_mul = b.flip(), b.flip()
@@ -194,12 +198,22 @@ def dense_case(draw: Callable) -> Case:
     else:
         res = Fixed(b.num(4, 16), b.num(0, 8), True)
     out = Prim("cast", (res, b.pick(("TRN", "RND")), b.pick(("WRAP", "SAT"))), (red,))
-    let_bound = b.flip()
+    let_bound = narrow_weights or b.flip()
     src = Prim("zip", (), (Var("w"), Var("b")) if let_bound else (wv, bv))
     body: Term = Prim("map", (), (Lam((Param("wb"),), out), src))
     if let_bound:
         body = Let("w", wv, Let("b", bv, body))
+    if narrow_weights:
+        return Case(Program("dense", (x,), body), _bits_needed(wv.values, wt.signed) < wt.width)
     return Case(Program("dense", (x,), body), extra > 0 or None)
+
+
+def _bits_needed(raws: tuple[int, ...], signed: bool) -> int:
+    """The fewest bits of a two's-complement (or unsigned) integer holding every value."""
+    lo, hi = min(raws), max(raws)
+    if not signed:
+        return max(1, hi.bit_length())
+    return max(hi.bit_length() if hi > 0 else 0, (-lo - 1).bit_length() if lo < 0 else 0) + 1
 
 
 def shape_case(draw: Callable, rule: str) -> Case:
@@ -326,6 +340,8 @@ def rule_for(name: str, draw: Callable) -> tuple[Case, Rule]:
         if name == "narrow_result":
             c.expect_hit = None
         return c, get(name)
+    if name == "narrow_weights":
+        return dense_case(draw, narrow_weights=True), get(name)
     if name == "map_fusion":
         return fusion_case(draw), get(name)
     if name == "tile_slide":

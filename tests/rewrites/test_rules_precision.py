@@ -1,7 +1,6 @@
-"""Before/after text tests of the precision rules (accumulator narrowing, weight quantisation, power-of-two weights):
-parse the before text, rewrite everywhere,
-print, compare with the expected after text; both texts round-trip through the parser, and exact rules keep
-the golden outputs on random inputs."""
+"""Before/after text tests of the precision rules (accumulator and weight narrowing, weight quantisation,
+power-of-two weights): parse the before text, rewrite everywhere, print, compare with the expected after text; both
+texts round-trip through the parser, and exact rules keep the golden outputs on random inputs."""
 
 import pytest
 from rw_support import text_case
@@ -120,6 +119,43 @@ def f(x: [3]fixed<8,4>) =
       ),
     zip(w, b)
   )
+'''),
+    ('narrow_weights', (), '''\
+def f(x: [3]fixed<8,4>) =
+  let w = const<[2][3]fixed<8,2>>([[0.25, -0.5, 0.125], [0.375, 0, -0.25]]) in
+  let b = const<[2]fixed<8,2>>([0.125, -0.5]) in
+  map(
+    fun wb =>
+      reduce(
+        fun (acc, q) => cast<fixed<20,8>, TRN, WRAP>(add(acc, mul(get<0>(q), get<1>(q)))),
+        cast<fixed<20,8>, TRN, WRAP>(get<1>(wb)),
+        zip(get<0>(wb), x)
+      ),
+    zip(w, b)
+  )
+''', '''\
+def f(x: [3]fixed<8,4>) =
+  let w = const<[2][3]fixed<6,0>>([[0.25, -0.5, 0.125], [0.375, 0, -0.25]]) in
+  let b = const<[2]fixed<8,2>>([0.125, -0.5]) in
+  map(
+    fun wb =>
+      reduce(
+        fun (acc, q) => cast<fixed<20,8>, TRN, WRAP>(add(acc, mul(get<0>(q), get<1>(q)))),
+        cast<fixed<20,8>, TRN, WRAP>(get<1>(wb)),
+        zip(get<0>(wb), x)
+      ),
+    zip(w, b)
+  )
+'''),
+    # near miss: the literal is part of the result, so a narrower type would change the program's type
+    ('narrow_weights', (), '''\
+def g(x: [2]fixed<8,4>) =
+  let m = const<[2][2]fixed<8,4>>([[0.5, 0], [0, -0.25]]) in
+  zip(m, x)
+''', '''\
+def g(x: [2]fixed<8,4>) =
+  let m = const<[2][2]fixed<8,4>>([[0.5, 0], [0, -0.25]]) in
+  zip(m, x)
 '''),
 ]
 
