@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from vhls.backends.nn.port import Ports
 from vhls.backends.nn.recognise import DenseLayer, Network, PoolLayer
 from vhls.backends.nn.schedule import SLICE_LATENCY, image_latency, line_buffered, serial_first, window_cycles
-from vhls.backends.nn.vecbuf import fill_delay, handoff_delay, uses_memory
+from vhls.backends.nn.vecbuf import fill_delay, handoff_delay, land_delay, uses_memory
 from vhls.ir.errors import VhlsError
 
 Parallel = int | str | Sequence[tuple[int, int]] | None
@@ -83,7 +83,7 @@ class StagePlan:
         accumulators, the verdict. The replay buffer then sends again: the next vector, or this one on a flag."""
         beats = self.layer.n_in // self.chunk
         per_beat = fill_delay(self.chunk, self.simd) + 1
-        return (beats * per_beat + handoff_delay(self.chunk, self.simd) + self.nf * self.sf + ISSUE_TO_MAC
+        return (beats * per_beat + self.handoff + self.nf * self.sf + ISSUE_TO_MAC
                 + mac_latency(self.simd) + self.hook_stages + ABFT_VERDICT)
 
     @property
@@ -102,7 +102,12 @@ class StagePlan:
         last chunk reaches the commit buffer (1), which releases the vector (ABFT_COMMIT) one chunk per cycle."""
         if self.recompute:
             return self.attempt_cycles + 1 + ABFT_COMMIT + self.nf - 1
-        return 1 + self.fill_delay + handoff_delay(self.chunk, self.simd) + (self.cycles - 1) + self.pipeline_depth
+        return 1 + self.fill_delay + self.handoff + (self.cycles - 1) + self.pipeline_depth
+
+    @property
+    def handoff(self) -> int:
+        """Cycles the input buffer adds after its last word is written before the bank is readable."""
+        return land_delay(self.chunk, self.simd) + handoff_delay(self.chunk, self.simd)
 
     @property
     def fill_delay(self) -> int:

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from vhls.backends.nn.recognise import DenseLayer, Network, Unit, Window, pixels_per_beat
-from vhls.backends.nn.vecbuf import fill_delay, gate_beat, handoff_delay
+from vhls.backends.nn.vecbuf import fill_delay, gate_beat, handoff_delay, land_delay
 
 if TYPE_CHECKING:  # plan.py imports this module
     from vhls.backends.nn.plan import StagePlan
@@ -182,9 +182,9 @@ def _pool_reduce(win: Window, down: _Unit) -> _Unit:
 
 class _Dense:
     def __init__(self, per_beat: int, beats: int, nf: int, sf: int, depth: int, down: _Unit, gate: int = 0,
-                 handoff: int = 0) -> None:
+                 handoff: int = 0, land: int = 0) -> None:
         self.per_beat, self.beats, self.nf, self.sf, self.depth = per_beat, beats, nf, sf, depth
-        self.gate, self.handoff = gate, handoff  # vecbuf.gate_beat and handoff_delay
+        self.gate, self.handoff, self.land = gate, handoff, land  # vecbuf.gate_beat, handoff_delay, land_delay
         self.down = down
         self.n = 0
         self.last = NEVER  # previous beat taken
@@ -196,21 +196,23 @@ class _Dense:
         t = max(offered, self.last + self.per_beat, self.ends[0] + self.handoff if gated else NEVER)
         self.last, self.n = t, self.n + 1
         if self.n % self.beats == 0:
-            start = max(t + self.per_beat + self.handoff, self.ends[1])
+            start = max(t + self.per_beat + self.land + self.handoff, self.ends[1])
             self.ends = [self.ends[1], start + self.nf * self.sf]
             for n in range(self.nf):
                 self.out = self.down.take(max(start + n * self.sf + self.sf - 1 + self.depth, self.out + 1))
         return t
 
     @staticmethod
-    def input_side(stage: "StagePlan") -> tuple[int, int]:
-        """Cycles a beat takes to write, beats per vector."""
-        return fill_delay(stage.chunk, stage.simd) + 1, stage.layer.n_in // stage.chunk
+    def input_side(stage: "StagePlan") -> tuple[int, int, int]:
+        """Cycles a beat takes to write, beats per vector, cycles before the last word lands."""
+        c, s = stage.chunk, stage.simd
+        return fill_delay(c, s) + 1, stage.layer.n_in // c, land_delay(c, s)
 
     @classmethod
     def of(cls, stage: "StagePlan", down: _Unit) -> "_Dense":
-        return cls(*cls.input_side(stage), stage.nf, stage.sf, stage.pipeline_depth, down,
-                   gate_beat(stage.chunk, stage.simd), handoff_delay(stage.chunk, stage.simd))
+        per_beat, beats, land = cls.input_side(stage)
+        return cls(per_beat, beats, stage.nf, stage.sf, stage.pipeline_depth, down,
+                   gate_beat(stage.chunk, stage.simd), handoff_delay(stage.chunk, stage.simd), land)
 
 
 def serial_first(net: Network, stages: Sequence["StagePlan"]) -> bool:
@@ -257,15 +259,17 @@ def _line_buffer_cycles(net: Network, stages: Sequence["StagePlan"], unit: Unit)
     return _pair_cycles(win, True, _dense_key(plans[id(nxt)]) if blocking else None, serial)
 
 
-def _dense_key(stage: "StagePlan") -> tuple[int, int, int]:
-    """All that matters of a consumer's dense stage here: per_beat, beats per vector, issue cycles per vector."""
+def _dense_key(stage: "StagePlan") -> tuple[int, int, int, int]:
+    """All that matters of a consumer's dense stage here: per_beat, beats per vector, land delay, issue cycles per
+    vector."""
     return *_Dense.input_side(stage), stage.nf * stage.sf
 
 
 @functools.lru_cache(maxsize=256)
-def _pair_cycles(win: Window, pool: bool, dense: tuple[int, int, int] | None, decoupled: bool = False,
+def _pair_cycles(win: Window, pool: bool, dense: tuple[int, int, int, int] | None, decoupled: bool = False,
                  frames: int = 5) -> int:
-    consumer: _Unit = _Sink() if dense is None else _Dense(dense[0], dense[1], dense[2], 1, 0, _Sink())
+    consumer: _Unit = _Sink() if dense is None else _Dense(dense[0], dense[1], dense[3], 1, 0, _Sink(),
+                                                            land=dense[2])
     if pool:
         consumer = _pool_reduce(win, consumer)
     lb = _LineBuffer(win, 0, consumer, decoupled)

@@ -9,10 +9,11 @@ Two implementations with the same ports, chosen by `input_buffer`:
     maps to LUT RAM or block RAM; beats wider than a word are written one word per cycle (N/SIMD cycles per
     vector, never more than the stage's N/SIMD·M/PE compute cycles), narrower beats are gathered into a word.
   * PingPongBuffer: flip-flops and a read multiplexer, for any C and SIMD.
-`read_latency` is the cycles from `r_index` to `r_data`; `fill_delay` the extra cycles after the last beat
-before the bank is readable. A memory deeper than one LUT RAM (ROM.BLOCK_MIN_WORDS words or more) asks for block RAM
-and reads through its output register (latency 2): in LUT RAM its read would be an address fan-out, the RAM and a
-multiplexer of RAMs in one cycle (jet@156's stage3 on ECP5-85k: three LUT levels and four routes, 5.3 ns).
+`read_latency` is the cycles from `r_index` to `r_data`; `fill_delay`, `land_delay` and `handoff_delay` the
+extra cycles after the last beat before the bank is readable. A memory deeper than one LUT RAM (ROM.BLOCK_MIN_WORDS
+words or more) asks for block RAM and reads through its output register (latency 2): in LUT RAM its read would be
+an address fan-out, the RAM and a multiplexer of RAMs in one cycle (jet@156's stage3 on ECP5-85k: three LUT levels
+and four routes, 5.3 ns).
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal, Value
@@ -38,6 +39,12 @@ def _ports(chunk: int, width: int, n: int, simd: int) -> dict:
 def fill_delay(chunk: int, simd: int) -> int:
     """Extra cycles the memory buffer needs after accepting a vector's last beat (writing its remaining words)."""
     return chunk // simd - 1 if chunk > simd else 0
+
+
+def land_delay(chunk: int, simd: int) -> int:
+    """Cycles a gathering buffer adds between a vector's last beat and its bank being full: the bank's last word
+    lands from the registered write port a cycle after its beat, and the bank is marked full as it lands."""
+    return 1 if gathers(chunk, simd) else 0
 
 
 def uses_memory(chunk: int, simd: int) -> bool:
@@ -77,8 +84,8 @@ def input_buffer(n: int, width: int, chunk: int, simd: int) -> "PingPongBuffer |
 def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal, rbank: Signal,
              full: list[Signal], advance: Value, late: bool = False) -> tuple[Signal, Value]:
     """`r_done` hands the read bank back; drives `r_valid`; returns a flip-flop: the bank being written is still
-    taken (`advance`: the writer fills its bank's last word and moves to the other bank this cycle), and its next
-    value for a cycle without `advance` (fewer inputs, for logic that needs it only then).
+    taken (`advance`: the writer fills its bank's last word and moves to the other bank this cycle), and that
+    flip-flop's next value.
 
     The release comes out of the reader's whole issue logic: it only sets flip-flops (`freed`, the writer's flag),
     and the full flag drops a cycle later, so neither the release nor the full flags reach the writer's handshake
@@ -98,7 +105,8 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
         return kept if late else kept & ~(released & (rbank == nxt))
 
     busy = Signal(name="wbusy")
-    m.d.sync += busy.eq(held(wbank ^ advance))
+    nxt = held(wbank ^ advance)
+    m.d.sync += busy.eq(nxt)
     # r_valid is a flip-flop too: next cycle's full[rbank] (the writer's set wins over a clear), so the reader's `go`
     # is one LUT of flip-flops. `late` (handoff_delay): this cycle's full[rbank], so no path runs from the writer's
     # handshake to the reader's (jet@156 stage1: the upstream slice's valid → 2.03 ns route → r_valid, 187.48 MHz).
@@ -106,7 +114,7 @@ def _release(m: Module, buf: "MemPingPongBuffer | PingPongBuffer", wbank: Signal
     valid = Signal(name="rvalid")
     m.d.sync += valid.eq(Mux(rbank ^ released, nxt_full[1], nxt_full[0]))
     m.d.comb += buf.r_valid.eq(valid)
-    return busy, held(wbank)
+    return busy, nxt
 
 
 def _bank_bits(n: int, simd: int) -> int:
@@ -151,8 +159,12 @@ class MemPingPongBuffer(wiring.Component):
         m.d.sync += [wr.addr.eq(Cat(wptr, wbank)), wr.en.eq(we), wr.data.eq(data)]
         wlast = Signal(init=words == 1)  # wptr == words - 1, kept in a flip-flop like j_last
         late = decoupled(self.chunk, self.simd)
+        # A gathering buffer steps its pointer, bank and full flag on the registered write enable, as its word lands:
+        # the full flag's logic then has only local flip-flops for inputs, not the upstream `valid` through the
+        # handshake and the write enable (jet@156 floorplanned: ready → taken → we → full1, three LUTs, 187 MHz).
+        landing = wr.en if gathers(self.chunk, self.simd) else we
         # called before the writer's full-flag sets below, which then win over its clears
-        wfull, wfull_staying = _release(m, self, wbank, rbank, full, we & wlast, late=late)
+        wfull, wfull_next = _release(m, self, wbank, rbank, full, landing & wlast, late=late)
 
         if self.chunk >= self.simd:
             # One beat = k words: the first is written as the beat is taken, the rest from a holding register.
@@ -183,12 +195,11 @@ class MemPingPongBuffer(wiring.Component):
             slot = Signal(k, init=1)
             # Only a word's last beat writes the bank; the others fill `parts` whether or not the bank is free yet.
             # `ready` is a flip-flop (next cycle's "bank busy at a word's last beat"): the register slice upstream
-            # then sees no logic of ours (jet@156: wbusy → ready → 1.66 ns route → slice, 185.19 MHz).
-            # Next cycle's beat is a word's last only if this cycle's is not (k >= 2), so the writer does not advance
-            # this cycle and its bank stays: `wfull_staying`, without the advance's write enable and `wlast`.
+            # then sees no logic of ours (jet@156: wbusy → ready → 1.66 ns route → slice, 185.19 MHz). Next cycle's
+            # bank: this one, or the other if the word landing now is the bank's last (`wfull_next`).
             ready = Signal(init=1)
             taken = self.w.valid & ready
-            m.d.sync += ready.eq(~(wfull_staying & Mux(taken, slot[k - 2], slot[k - 1])))
+            m.d.sync += ready.eq(~(wfull_next & Mux(taken, slot[k - 2], slot[k - 1])))
             m.d.comb += [self.w.ready.eq(ready), data.eq(Cat(parts, self.w.payload))]
             with m.If(self.w.valid & self.w.ready):
                 m.d.sync += slot.eq(slot.rotate_left(1))
@@ -201,7 +212,7 @@ class MemPingPongBuffer(wiring.Component):
                     with m.If(slot[i]):
                         m.d.sync += parts[i * step:(i + 1) * step].eq(self.w.payload)
 
-        with m.If(we):
+        with m.If(landing):
             ping_pong_advance(m, wptr, wlast, wbank, full, 1,
                               at_end=[wlast.eq(words == 1)], at_step=[wlast.eq(wptr == words - 2)])
 

@@ -9,7 +9,7 @@ import pytest
 from amaranth.sim import Simulator
 from nn_streams import pack
 
-from vhls.backends.nn.vecbuf import PingPongBuffer, fill_delay, handoff_delay, input_buffer, uses_block_ram
+from vhls.backends.nn.vecbuf import PingPongBuffer, fill_delay, handoff_delay, input_buffer, land_delay, uses_block_ram
 
 WIDTH = 8
 
@@ -85,8 +85,8 @@ def test_block_ram_reads_through_an_output_register() -> None:
 
 @pytest.mark.parametrize("n, chunk, simd, kind", CASES)
 def test_bank_readable_when_the_models_say(n: int, chunk: int, simd: int, kind: str) -> None:
-    """One vector at full rate into an idle buffer: `r_valid` rises 1 + fill_delay + handoff_delay cycles after
-    its last beat is taken (plan.py and schedule.py count on exactly that)."""
+    """One vector at full rate into an idle buffer: `r_valid` rises 1 + fill_delay + land_delay + handoff_delay cycles
+    after its last beat is taken (plan.py and schedule.py count on exactly that)."""
     buf = input_buffer(n, WIDTH, chunk, simd)
     beats = n // chunk
     seen: dict[str, int] = {}
@@ -109,5 +109,7 @@ def test_bank_readable_when_the_models_say(n: int, chunk: int, simd: int, kind: 
     sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
-    assert seen["valid"] - seen["last"] == 1 + fill_delay(chunk, simd) + handoff_delay(chunk, simd)
+    extra = fill_delay(chunk, simd) + land_delay(chunk, simd) + handoff_delay(chunk, simd)
+    assert seen["valid"] - seen["last"] == 1 + extra
     assert handoff_delay(chunk, simd) == (1 if kind != "registers" and simd >= 3 * chunk else 0)
+    assert land_delay(chunk, simd) == (1 if kind != "registers" and simd > chunk else 0)
