@@ -65,6 +65,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "(default 3600)")
     s.add_argument("--ooc", action="store_true",
                    help="ECP5: place and route out of context (no pins), for ports wider than the package")
+    s.add_argument("--floorplan", action="store_true",
+                   help="ECP5, experimental: lock each MAC array's multipliers to neighbouring DSP sites in adder-tree "
+                        "order instead of letting nextpnr place them")
     s.add_argument("--pins", default="none", choices=("none", "edge"),
                    help="ECP5 pin plan: none lets nextpnr choose pads; edge writes an LPF putting each AXI-Stream "
                         "port on neighbouring bonded pins along the die edge and clk on a clock pin (default none)")
@@ -188,7 +191,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise VhlsError(f"--seeds must be at least 1, got {args.seeds}")
     res = synth(args.out, args.fpga, freq_mhz=args.freq, seed=range(args.seed, args.seed + args.seeds),
-                timeout=args.timeout, ooc=args.ooc, pins=args.pins, jobs=args.jobs)
+                timeout=args.timeout, ooc=args.ooc, pins=args.pins, jobs=args.jobs, floorplan=args.floorplan)
     out = _console()
     where = f"{res.fpga}, out of context" if res.out_of_context else res.fpga
     where += f", {res.pins} pin plan" if res.pins != "none" else ""

@@ -9,6 +9,7 @@
     flow.py     synth_ecp5 / synth_ice40 → nextpnr, report parsing (LUT, FF, DSP, BRAM, LUT-RAM, Fmax), fit check
     pins.py     ECP5 pin plan: an LPF putting each AXI-Stream port on neighbouring bonded pins (`--pins edge`)
     absorb.py   ECP5: fabric registers moved into MULT18X18D / DP16KD registers between yosys and nextpnr
+    floorplan.py ECP5: each MAC array's multipliers locked to neighbouring DSP sites in adder-tree order
 """
 
 from vhls.backends.synth.check import LINT_WAIVERS, CheckResult, check_design, lint_verilog, yosys_check

