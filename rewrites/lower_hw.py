@@ -19,7 +19,8 @@ output consumed by the next stage becomes `buffer(fifo<d>(...))`: the producer's
 sizes it) and the consumer's ping-pong input buffer; a let-bound last stage gets its FIFO. Window and pool units
 (layout maps, max reductions over windows) are left as they are.
 
-Before tiling, every weight literal is narrowed to the fewest bits that hold its values (narrow_weights).
+Before tiling, every weight literal and accumulator is narrowed to the fewest bits that hold its values
+(narrow_weights, narrow_acc).
 Every step is an exact rule, so golden(lowered) == golden(source) bit for bit (tests/rewrites/test_lower_hw.py
 checks it on random plans); `read_plan` recovers the (PE, SIMD) factors from the lowered text alone.
 """
@@ -180,9 +181,10 @@ def _at_let(name: str, s: Strategy) -> Strategy:
 
 
 def narrow_storage(prog: Program) -> Program:
-    """Every weight literal at the narrowest type holding its values (rule narrow_weights): the ROM words, multiplier
-    operands, products and adder trees the backend builds for it are that much narrower, with the same values."""
-    out = apply(prog, everywhere(get("narrow_weights")))
+    """Every weight literal at the narrowest type holding its values (rule narrow_weights), then every accumulator at
+    the narrowest type holding its exact range over those weights (narrow_acc): the ROM words, multiplier operands,
+    products, adder trees and accumulators the backend builds are that much narrower, the values the same."""
+    out = apply(prog, seq(everywhere(get("narrow_weights")), everywhere(get("narrow_acc"))))
     assert out is not None  # everywhere never fails
     return out
 
