@@ -102,8 +102,16 @@ class DenseStage(wiring.Component):
             m.d.sync += used.eq(Cat(1, used[:-1]))
         with m.Elif(popped & ~take_r):
             m.d.sync += used.eq(Cat(used[1:], 0))
-        # With several synapse folds the last one is never a first (start is 0), so it issues on r_valid alone.
-        m.d.comb += buf.r_done.eq((buf.r_valid if pl.sf > 1 else go) & fin)
+        # With several synapse folds the last one is never a first (start is 0), so it issues on r_valid alone. With
+        # one, it needs a credit: from a copy of the credit flip-flop (`keep`, so synthesis does not merge the two),
+        # so the release does not share `go`'s LUT, which sits by the far-reaching issue logic (h4 jet@156 stage1:
+        # r_valid → 2.02 ns → go → 2.03 ns → release → freed, 162.81 MHz).
+        if pl.sf > 1:
+            m.d.comb += buf.r_done.eq(buf.r_valid & fin)
+        else:
+            credit_b = Signal(init=1, name="credit_b", attrs={"keep": 1})
+            m.d.sync += credit_b.eq(~used[-3])
+            m.d.comb += buf.r_done.eq(buf.r_valid & credit_b & fin)
         with m.If(go):
             with m.If(last):
                 m.d.sync += [sf.eq(0), start.eq(1), last.eq(pl.sf == 1)]
