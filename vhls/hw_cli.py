@@ -65,9 +65,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "(default 3600)")
     s.add_argument("--ooc", action="store_true",
                    help="ECP5: place and route out of context (no pins), for ports wider than the package")
-    s.add_argument("--floorplan", action="store_true",
-                   help="ECP5, experimental: lock each MAC array's multipliers to neighbouring DSP sites in adder-tree "
-                        "order instead of letting nextpnr place them")
+    s.add_argument("--floorplan", default="auto", choices=("auto", "on", "off"),
+                   help="ECP5: lock each MAC array's multipliers to neighbouring DSP sites in adder-tree order; auto "
+                        "does when they fill at least half the sites (default auto)")
     s.add_argument("--pins", default="none", choices=("none", "edge"),
                    help="ECP5 pin plan: none lets nextpnr choose pads; edge writes an LPF putting each AXI-Stream "
                         "port on neighbouring bonded pins along the die edge and clk on a clock pin (default none)")

