@@ -251,6 +251,20 @@ def section_nn(res: dict) -> list[str]:
             "after every timed measurement has finished, so their tool times are not comparable with single runs.",
             "",
         ]
+        for r in synth:
+            s = r["synth"]
+            notes = []
+            if s.get("seeds"):
+                notes.append("Fmax per placer seed: " + ", ".join(
+                    f"{k}: {'did not finish routing in time' if v is None else fmt(v)}" for k, v in s["seeds"].items())
+                    + f" (the table keeps seed {s.get('seed')})")
+            plan = s.get("floorplan") or {}
+            if plan.get("dsp_locked"):
+                notes.append(f"{plan['dsp_locked']} multipliers locked to DSP sites in adder-tree order "
+                             f"(`--floorplan {plan.get('mode')}`)")
+            if notes:
+                out.append(f"- {r['example']} {r['parallel']}: " + "; ".join(notes) + ".")
+        out.append("")
     else:
         why = " (quick mode skips synthesis)" if d.get("mode") == "quick" else ""
         out += [f"LUT/FF/DSP/BRAM/Fmax, inferences/s at Fmax: {NM}{why}.", ""]

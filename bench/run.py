@@ -331,7 +331,8 @@ def synth_nn_point(run: Runner, row: dict, out: Path) -> None:
         if s["returncode"] != 0:
             row["synth_error"] = error_of(s)
         row["synth"] = {k: sd.get(k) for k in ("resources", "fmax_mhz", "target_mhz", "synth_seconds", "pnr_seconds",
-                                                "fits", "out_of_context", "problem", "seed", "seeds", "critical_path")}
+                                                "fits", "out_of_context", "problem", "seed", "seeds", "critical_path",
+                                                "floorplan")}
         if sd.get("fmax_mhz") and row.get("measured_cycles"):
             row["synth"]["inferences_per_s_at_fmax"] = round(sd["fmax_mhz"] * 1e6 / row["measured_cycles"])
     else:
