@@ -77,6 +77,8 @@ class MACArray(wiring.Component):
                 w = delay(m, hw.element(self.i_w, p * self.simd + s, self.w_type), 1, f"w{p}_{s}", reset_less=True)
                 prod = Signal(hw.shape_of(pt), name=f"p{p}_{s}", reset_less=True)
                 m.d.sync += prod.eq(w * xs[s])
+                # The names matter: vhls synth's floorplan (backends/synth/floorplan.py) finds a multiplier by the
+                # net `p<PE>_<SIMD>_f_d0` its product leaves the DSP on.
                 prod = delay(m, prod, PRODUCT_STAGES - 2, f"p{p}_{s}_f", reset_less=True)
                 terms.append(hw.to_frac(prod, pt, at.frac, self.prod_q))
             # Adder tree: registers every few levels; partial sums kept to the accumulator's width (mod 2^W).
