@@ -2,9 +2,10 @@
 
 nextpnr's placer spreads a stage's multipliers over the DSP rows in no useful order: at 85 % DSP use (jet@156 on
 ECP5-85k) the two products one adder sums sat 66 columns apart (or in two rows), and their first-level route took
-about 3 ns of the 5 ns cycle (198.02 and 187.76 MHz on two netlists, each limited there). Here every MAC array (mac.py) gets consecutive DSP sites along a
-serpentine over the rows, its multipliers in (PE, SIMD) order: the products a tree level adds are neighbours, each
-level's partial sums come from twice as far, and each level has its own register.
+about 3 ns of the 5 ns cycle (198.02 and 187.76 MHz on two netlists, each limited there). Here every MAC array
+(mac.py) gets consecutive DSP sites along a serpentine over the rows, its multipliers in (PE, SIMD) order: the
+products a tree level adds are neighbours, each level's partial sums come from twice as far, and each level has its
+own register.
 
 `vhls synth --floorplan auto` (the default) applies it when the multipliers fill at least half the sites (jet@156:
 133 of 156), `on` always, `off` never.
