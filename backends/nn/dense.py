@@ -16,7 +16,7 @@ from amaranth.utils import ceil_log2
 
 from vhls.backends.nn.fifo import CreditFIFO
 from vhls.backends.nn.mac import MACArray
-from vhls.backends.nn.pipe import delay
+from vhls.backends.nn.pipe import delay, kept_copy
 from vhls.backends.nn.plan import ISSUE_TO_MAC, StagePlan
 from vhls.backends.nn.protect import NoiseOptions, attach, stage_ports
 from vhls.backends.nn.requant import Requant
@@ -109,9 +109,7 @@ class DenseStage(wiring.Component):
         if pl.sf > 1:
             m.d.comb += buf.r_done.eq(buf.r_valid & fin)
         else:
-            credit_b = Signal(init=1, name="credit_b", attrs={"keep": 1})
-            m.d.sync += credit_b.eq(~used[-3])
-            m.d.comb += buf.r_done.eq(buf.r_valid & credit_b & fin)
+            m.d.comb += buf.r_done.eq(buf.r_valid & kept_copy(m, ~used[-3], "credit_b", init=1) & fin)
         with m.If(go):
             with m.If(last):
                 m.d.sync += [sf.eq(0), start.eq(1), last.eq(pl.sf == 1)]

@@ -22,7 +22,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from vhls.backends.nn import fixedhw as hw
-from vhls.backends.nn.pipe import delay
+from vhls.backends.nn.pipe import delay, kept_copy
 from vhls.backends.nn.plan import PRODUCT_STAGES, TREE_LEVELS_PER_STAGE, mac_latency, tree_stages
 from vhls.ir import numerics as fx
 from vhls.ir.types import Fixed
@@ -63,9 +63,9 @@ class MACArray(wiring.Component):
         # The tags' last register, one copy per PE (kept apart by the `keep` attribute, see below): each drives one
         # accumulator's enables and selects, close by, instead of one flip-flop reaching every PE's carry chain
         # (jet@156 stage3, 5 PEs: first → 1.87 ns route → select → carry chain, its critical path at 181 MHz).
-        copies = [(_copy(m, valid, f"valid_p{p}"), None if self.single_fold else _copy(m, first, f"first_p{p}"))
+        copies = [(kept_copy(m, valid, f"valid_p{p}"), None if self.single_fold else kept_copy(m, first, f"first_p{p}"))
                   for p in range(self.pe)]
-        valid, last = _copy(m, valid, "valid_o"), _copy(m, last, "last_o")
+        valid, last = kept_copy(m, valid, "valid_o"), kept_copy(m, last, "last_o")
         bias = delay(m, self.i_bias, n, "bias", reset_less=True)
         xs = [delay(m, hw.element(self.i_x, s, self.x_type), 1, f"x{s}", reset_less=True) for s in range(self.simd)]
 
@@ -105,11 +105,3 @@ class MACArray(wiring.Component):
         m.d.sync += self.o_valid.eq(valid & last)
         m.d.comb += self.o_acc.eq(Cat(*(a.as_unsigned() for a in accs)))
         return m
-
-
-def _copy(m: Module, v: Value, name: str) -> Signal:
-    """A register of `v` that synthesis keeps even beside identical ones: yosys merges identical flip-flops (opt_merge)
-    unless the cells carry `keep`, which `vhls synth` sets on the flip-flops driving `keep` wires (flow.py)."""
-    r = Signal(v.shape(), name=name, attrs={"keep": 1})
-    m.d.sync += r.eq(v)
-    return r

@@ -1,9 +1,17 @@
-"""Pipeline helpers: registers delaying a value (tags and data travelling beside a datapath), and the pointer
-advance shared by the ping-pong (two-bank) buffers."""
+"""Pipeline helpers: registers delaying a value (tags and data travelling beside a datapath), kept register copies,
+and the pointer advance shared by the ping-pong (two-bank) buffers."""
 
 from collections.abc import Sequence
 
 from amaranth.hdl import Module, Signal, Value
+
+
+def kept_copy(m: Module, v: Value, name: str, init: int = 0) -> Signal:
+    """A register of `v` that synthesis keeps even beside identical ones: yosys merges identical flip-flops (opt_merge)
+    unless the cells carry `keep`, which `vhls synth` sets on the flip-flops driving `keep` wires (flow.py)."""
+    r = Signal(v.shape(), name=name, init=init, attrs={"keep": 1})
+    m.d.sync += r.eq(v)
+    return r
 
 
 def delay(m: Module, v: Value, n: int, name: str, reset_less: bool = False) -> Value:

@@ -147,9 +147,10 @@ class MemPingPongBuffer(wiring.Component):
         m.submodules.mem = mem = Memory(shape=word, depth=2 << bits, init=[], attrs=block)  # address = {bank, word}
         wr = mem.write_port()
         # The write port is registered (address, data and enable leave flip-flops: the wide write fan-out gets a
-        # cycle of its own), so a bank's last word lands a cycle after the bank is marked full. The reader starts a
-        # fresh bank at word 0 and reaches the last word no sooner than that, except when a bank is one word: only
-        # then does the read need the write's bypass.
+        # cycle of its own), so a bank's last word lands a cycle after its beat; a buffer that does not gather marks
+        # the bank full with the beat, a cycle before it lands. Its reader starts a fresh bank at word 0 and reaches
+        # the last word no sooner than that, except when a bank is one word: only then does the read need the
+        # write's bypass.
         rd = mem.read_port(transparent_for=(wr,) if words == 1 else ())
         full = [Signal(name=f"full{b}") for b in range(2)]
         wbank, rbank = Signal(), Signal()
